@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, everything mlestar's build, its tests and the
+# Python solutions it generates need. Idempotent: packages already present
+# are skipped, and apt-get update runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libcurl4-openssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev
+  clang libclang-rt-14-dev
+  python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-xgboost
+)
+if [ "${MLESTAR_WITH_BROWSER:-0}" = 1 ]; then
+  PACKAGES+=(chromium)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,65 @@
+/* csv.h - a streaming RFC 4180 CSV reader.
+ *
+ * One pass, bounded memory: the reader keeps one record at a time in a
+ * buffer it owns, so files of any size stream through. It handles quoted
+ * fields with embedded separators, newlines and doubled quotes, LF and CRLF
+ * line ends, a UTF-8 byte-order mark, and a missing final newline. It never
+ * fails on malformed content: a ragged row is returned as it is (the caller
+ * compares the field count with the header's), and a record with invalid
+ * UTF-8 or an unterminated quote is flagged, both with the line number where
+ * the record started. Only I/O errors fail.
+ *
+ * Fields are unescaped (quotes removed, "" turned into ") and NUL-terminated;
+ * they point into the reader's buffer and stay valid until the next call to
+ * csv_next() or csv_close(). One reader per thread.
+ *
+ * csv_table_load() is the convenience for small files (submissions,
+ * answers): it loads every record into memory. */
+#ifndef MLESTAR_TASK_CSV_H
+#define MLESTAR_TASK_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct csv_reader;
+
+struct csv_field {
+    const char *ptr;  /* NUL-terminated, unescaped */
+    size_t len;
+    bool quoted;      /* the field was written in quotes */
+};
+
+/* Flags describing the record just returned by csv_next(). */
+struct csv_record_info {
+    size_t line;           /* 1-based physical line where the record starts */
+    bool bad_utf8;         /* some field holds invalid UTF-8 */
+    bool unterminated;     /* a quoted field ran to the end of the file */
+};
+
+int csv_open(const char *path, struct csv_reader **out, struct err *err);
+/* Reads from memory (not copied: `data` must outlive the reader). */
+int csv_open_mem(const char *data, size_t len, struct csv_reader **out);
+/* Returns 1 and the record's fields, 0 at the end, -1 on a read error. */
+int csv_next(struct csv_reader *r, const struct csv_field **fields, size_t *nfields, struct err *err);
+const struct csv_record_info *csv_info(const struct csv_reader *r);
+/* Bytes consumed so far (for progress). */
+unsigned long long csv_offset(const struct csv_reader *r);
+void csv_close(struct csv_reader *r);
+
+/* A whole file in memory. cells[row * ncols + col]; row 0 is NOT the header:
+ * the header is in `header`. Ragged rows are an error here (with the line). */
+struct csv_table {
+    char **header;
+    size_t ncols;
+    char **cells;
+    size_t nrows;
+};
+int csv_table_load(const char *path, struct csv_table **out, struct err *err);
+/* Index of a header name, or -1. */
+int csv_table_col(const struct csv_table *t, const char *name);
+const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col);
+void csv_table_free(struct csv_table *t);
+
+#endif

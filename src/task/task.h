@@ -1,0 +1,83 @@
+/* task.h - what a task is: a description, data files, and what to predict.
+ *
+ * task_open() accepts three shapes:
+ *  1. the MLE-bench layout: DIR/description.md and DIR/public/ (+ optional
+ *     DIR/task.json, read only for metric, direction, id and target columns).
+ *     The agent sees description.md and public/ only: private/, raw/ and
+ *     task.json never reach prompts or scripts;
+ *  2. a plain folder with a description file (description.md,
+ *     task_description.txt or README.md) beside its data files;
+ *  3. no folder description: opts.data_dir plus opts.goal (and opts.eval).
+ * It finds train, test and sample-submission files, derives id and target
+ * columns from the sample submission against train, and takes the metric
+ * and direction from flags, else task.json, else leaves them unknown (the
+ * pipeline asks the LLM or the builtin rules later).
+ *
+ * Files named like answers or solutions (see task_name_is_hidden) are never
+ * listed, so nothing downstream can expose them. Errors name the path and
+ * what is wrong. A struct task is immutable after task_open() and can be
+ * shared between threads. */
+#ifndef MLESTAR_TASK_TASK_H
+#define MLESTAR_TASK_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+enum task_file_kind {
+    TASK_KIND_CSV, TASK_KIND_JSON, TASK_KIND_JSONL, TASK_KIND_IMAGE, TASK_KIND_TEXT,
+    TASK_KIND_AUDIO, TASK_KIND_ARCHIVE, TASK_KIND_OTHER
+};
+
+enum task_file_role {
+    TASK_ROLE_TRAIN, TASK_ROLE_TEST, TASK_ROLE_SAMPLE_SUBMISSION, TASK_ROLE_DATA
+};
+
+struct task_file {
+    char *rel_path;            /* relative to task->data_dir, e.g. "train/12/geometry.xyz" */
+    char *abs_path;
+    long long size;
+    enum task_file_kind kind;
+    enum task_file_role role;
+};
+
+struct task {
+    char *name;                /* folder name, or the data folder's name */
+    char *root;                /* absolute task folder; NULL for shape 3 */
+    char *data_dir;            /* absolute folder the scripts see as ./input */
+    char *description;         /* the text the agent reads */
+    char *description_path;    /* NULL for shape 3 */
+    struct task_file *files;   /* every visible file under data_dir, sorted by rel_path */
+    size_t nfiles;
+    const struct task_file *train;             /* NULL when not found */
+    const struct task_file *test;
+    const struct task_file *sample_submission;
+    char **id_columns;
+    size_t n_id_columns;
+    char **target_columns;     /* the sample submission's prediction columns */
+    size_t n_target_columns;
+    char *metric;              /* NULL when unknown */
+    int lower_is_better;       /* -1 unknown, 0 higher is better, 1 lower is better */
+    char *metric_source;       /* "flag", "task.json" or NULL */
+};
+
+struct task_opts {
+    const char *dir;           /* task folder (shapes 1 and 2); NULL for shape 3 */
+    const char *data_dir;      /* shape 3 (or overrides where the data is) */
+    const char *goal;
+    const char *eval;
+    const char *metric;        /* flag overrides; NULL or "" when not given */
+    const char *direction;     /* "higher" / "lower" */
+};
+
+int task_open(const struct task_opts *opts, struct task **out, struct err *err);
+void task_free(struct task *t);
+/* True for names the agent must never see: answers, solutions, labels of
+ * the test set (case-insensitive: "answers.csv", "solution.csv",
+ * "test_labels.csv", "private", ...). */
+bool task_name_is_hidden(const char *name);
+const char *task_kind_name(enum task_file_kind kind);
+const char *task_role_name(enum task_file_role role);
+
+#endif

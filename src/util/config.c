@@ -1,0 +1,395 @@
+/* config.c - see config.h. The settings table is the single place that lists
+ * what can be configured; --help texts, `mlestar config` and the README's
+ * settings list all come from it. */
+#include "util/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/timeutil.h"
+
+#define OFF(field) offsetof(struct config, field)
+
+const struct config_setting config_settings[] = {
+    {"run.out", CONFIG_STR, "", "run folder (default: runs/<task>-<time>)", OFF(run.out)},
+    {"run.time_limit", CONFIG_DURATION, "8h", "wall-clock budget of the whole run (0 = none)", OFF(run.time_limit)},
+    {"run.seed", CONFIG_INT, "0", "random seed given to the planner and the scripts", OFF(run.seed)},
+    {"run.quiet", CONFIG_BOOL, "false", "print only the final summary", OFF(run.quiet)},
+    {"run.events", CONFIG_BOOL, "false", "print the JSON event stream on stdout", OFF(run.events)},
+    {"run.force", CONFIG_BOOL, "false", "resume even when settings differ from the journal's", OFF(run.force)},
+
+    {"pipeline.models", CONFIG_INT, "4", "M: models retrieved, one candidate script each", OFF(pipeline.models)},
+    {"pipeline.outer_steps", CONFIG_INT, "4", "T: ablation/extraction steps per lane", OFF(pipeline.outer_steps)},
+    {"pipeline.inner_steps", CONFIG_INT, "4", "K: refinement plans per extracted block", OFF(pipeline.inner_steps)},
+    {"pipeline.lanes", CONFIG_INT, "2", "L: independent solution lanes run concurrently", OFF(pipeline.lanes)},
+    {"pipeline.ensemble_rounds", CONFIG_INT, "5", "R: ensemble plans tried", OFF(pipeline.ensemble_rounds)},
+    {"pipeline.subsample_rows", CONFIG_INT, "30000", "training rows used while searching (0 = all)", OFF(pipeline.subsample_rows)},
+    {"pipeline.debug_rounds", CONFIG_INT, "3", "fix-from-traceback attempts per failing script", OFF(pipeline.debug_rounds)},
+    {"pipeline.regenerations", CONFIG_INT, "1", "fresh rewrites after debugging fails", OFF(pipeline.regenerations)},
+    {"pipeline.placement_retries", CONFIG_INT, "2", "re-asks when a code block cannot be placed", OFF(pipeline.placement_retries)},
+    {"pipeline.leakage_check", CONFIG_BOOL, "true", "check every script for validation/test leakage", OFF(pipeline.leakage_check)},
+    {"pipeline.usage_check", CONFIG_BOOL, "true", "check that the initial solution uses every data file", OFF(pipeline.usage_check)},
+
+    {"task.metric", CONFIG_STR, "", "metric name (default: task.json, else from the description)", OFF(task.metric)},
+    {"task.direction", CONFIG_STR, "", "higher or lower is better (default: with the metric)", OFF(task.direction)},
+    {"task.data_dir", CONFIG_STR, "", "data folder, for a task given without a folder", OFF(task.data_dir)},
+    {"task.goal", CONFIG_STR, "", "task statement, for a task given without a description", OFF(task.goal)},
+    {"task.eval", CONFIG_STR, "", "evaluation statement to go with task.goal", OFF(task.eval)},
+
+    {"llm.provider", CONFIG_STR, "builtin", "builtin, openai, gemini, anthropic or replay", OFF(llm.provider)},
+    {"llm.model", CONFIG_STR, "", "model name (default: the provider's default)", OFF(llm.model)},
+    {"llm.cheap_model", CONFIG_STR, "", "model for summaries and checks (default: llm.model)", OFF(llm.cheap_model)},
+    {"llm.base_url", CONFIG_STR, "", "API base URL (default: the provider's, or OPENAI_BASE_URL)", OFF(llm.base_url)},
+    {"llm.temperature", CONFIG_DOUBLE, "0.7", "sampling temperature (ignored by reasoning models)", OFF(llm.temperature)},
+    {"llm.max_tokens", CONFIG_INT, "16384", "output token limit per call", OFF(llm.max_tokens)},
+    {"llm.max_tries", CONFIG_INT, "6", "tries per call on 429, 5xx, timeouts and dropped connections", OFF(llm.max_tries)},
+    {"llm.timeout", CONFIG_DURATION, "10m", "time limit of one HTTP request", OFF(llm.timeout)},
+    {"llm.max_inflight", CONFIG_INT, "4", "LLM requests in flight at once", OFF(llm.max_inflight)},
+    {"llm.token_limit", CONFIG_INT, "0", "total tokens for the run (0 = none)", OFF(llm.token_limit)},
+    {"llm.cost_limit", CONFIG_DOUBLE, "0", "total cost in USD for the run (0 = none)", OFF(llm.cost_limit)},
+    {"llm.record", CONFIG_STR, "", "record every call to this JSON-lines file", OFF(llm.record)},
+    {"llm.replay", CONFIG_STR, "", "recording the replay provider answers from", OFF(llm.replay)},
+    {"llm.prices", CONFIG_STR, "", "JSON price table overriding the built-in one", OFF(llm.prices)},
+
+    {"exec.python", CONFIG_STR, "", "Python interpreter for solutions (default: discovered)", OFF(exec.python)},
+    {"exec.timeout", CONFIG_DURATION, "1h", "wall-clock limit of one script", OFF(exec.timeout)},
+    {"exec.memory", CONFIG_LLONG_SIZE, "0", "memory limit of one script (0 = RAM / slots)", OFF(exec.memory)},
+    {"exec.max_procs", CONFIG_INT, "256", "processes and threads one script may have", OFF(exec.max_procs)},
+    {"exec.max_file_size", CONFIG_LLONG_SIZE, "8G", "largest file a script may write", OFF(exec.max_file_size)},
+    {"exec.output_cap", CONFIG_LLONG_SIZE, "64M", "stdout and stderr kept per script", OFF(exec.output_cap)},
+    {"exec.network", CONFIG_BOOL, "false", "let scripts reach the network", OFF(exec.network)},
+    {"exec.slots", CONFIG_INT, "0", "scripts run at once (0 = number of cores)", OFF(exec.slots)},
+    {"exec.grace", CONFIG_DURATION, "5s", "time between SIGTERM and SIGKILL on timeout", OFF(exec.grace)},
+
+    {"search.backend", CONFIG_STR, "auto", "auto, provider, catalog or none", OFF(search.backend)},
+    {"search.catalog_dir", CONFIG_STR, "", "folder of model cards (default: the embedded catalog)", OFF(search.catalog_dir)},
+
+    {"prompts.dir", CONFIG_STR, "", "folder overriding the embedded prompt templates", OFF(prompts.dir)},
+    {NULL, CONFIG_STR, NULL, NULL, 0},
+};
+
+const struct config_setting *config_find(const char *name)
+{
+    for (const struct config_setting *s = config_settings; s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
+}
+
+static void *field(struct config *cfg, const struct config_setting *s)
+{
+    return (char *)cfg + s->offset;
+}
+
+static const void *cfield(const struct config *cfg, const struct config_setting *s)
+{
+    return (const char *)cfg + s->offset;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcmp(v, "0")) {
+        *out = false;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_long(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end || errno)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int parse_double(const char *v, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !isfinite(d))
+        return -1;
+    *out = d;
+    return 0;
+}
+
+static const char *type_hint(enum config_type t)
+{
+    switch (t) {
+    case CONFIG_INT: return "an integer";
+    case CONFIG_LLONG_SIZE: return "a size such as 512M or 4G";
+    case CONFIG_DOUBLE: return "a number";
+    case CONFIG_DURATION: return "a duration such as 90s, 30m or 2h";
+    case CONFIG_BOOL: return "true or false";
+    default: return "text";
+    }
+}
+
+int config_set(struct config *cfg, const char *name, const char *value, const char *origin,
+               struct err *err)
+{
+    const struct config_setting *s = config_find(name);
+    if (!s)
+        return err_set(err, "%s: unknown setting '%s' (see `mlestar config --list`)", origin, name);
+    void *f = field(cfg, s);
+    int rc = 0;
+    switch (s->type) {
+    case CONFIG_STR:
+        free(*(char **)f);
+        *(char **)f = xstrdup(value);
+        break;
+    case CONFIG_INT: {
+        long n;
+        rc = parse_long(value, &n);
+        if (rc == 0 && n < 0)
+            rc = -1;
+        if (rc == 0)
+            *(long *)f = n;
+        break;
+    }
+    case CONFIG_LLONG_SIZE: {
+        long long n;
+        rc = parse_size(value, &n);
+        if (rc == 0)
+            *(long long *)f = n;
+        break;
+    }
+    case CONFIG_DOUBLE: {
+        double d;
+        rc = parse_double(value, &d);
+        if (rc == 0)
+            *(double *)f = d;
+        break;
+    }
+    case CONFIG_DURATION: {
+        double d;
+        rc = parse_duration(value, &d);
+        if (rc == 0)
+            *(double *)f = d;
+        break;
+    }
+    case CONFIG_BOOL: {
+        bool b;
+        rc = parse_bool(value, &b);
+        if (rc == 0)
+            *(bool *)f = b;
+        break;
+    }
+    }
+    if (rc < 0)
+        return err_set(err, "%s: bad value '%s' for %s: expected %s", origin, value, name,
+                       type_hint(s->type));
+    if (!strcmp(name, "task.direction") && *value && strcmp(value, "higher") && strcmp(value, "lower"))
+        return err_set(err, "%s: bad value '%s' for task.direction: expected higher or lower", origin, value);
+    return 0;
+}
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (const struct config_setting *s = config_settings; s->name; s++) {
+        int rc = config_set(cfg, s->name, s->def, "default", NULL);
+        (void)rc; /* the table's defaults are checked by tests/unit/util_config_test.c */
+    }
+}
+
+/* Debian's inih is built without line numbers in the handler, so the line is
+ * counted by our own reader callback (inih reads one line per call). */
+struct ini_ctx {
+    struct config *cfg;
+    const char *path;
+    struct err *err;
+    FILE *file;
+    int lineno;
+    int failed;
+};
+
+static char *ini_read_line(char *str, int num, void *stream)
+{
+    struct ini_ctx *ctx = stream;
+    char *line = fgets(str, num, ctx->file);
+    if (line)
+        ctx->lineno++;
+    return line;
+}
+
+static int on_ini_setting(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *ctx = user;
+    int lineno = ctx->lineno;
+    if (ctx->failed)
+        return 0;
+    char origin[1200];
+    snprintf(origin, sizeof origin, "%s:%d", ctx->path, lineno);
+    if (!*section) {
+        err_set(ctx->err, "%s: setting '%s' is outside any [section]", origin, name);
+        ctx->failed = 1;
+        return 0;
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", section, name);
+    /* Allow quoted strings, as in TOML: key = "value". */
+    size_t vl = strlen(value);
+    char *v = xstrdup(value);
+    if (vl >= 2 && ((value[0] == '"' && value[vl - 1] == '"') || (value[0] == '\'' && value[vl - 1] == '\''))) {
+        memmove(v, v + 1, vl - 2);
+        v[vl - 2] = '\0';
+    }
+    int rc = config_set(ctx->cfg, key, v, origin, ctx->err);
+    free(v);
+    if (rc < 0) {
+        ctx->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int config_load_file(struct config *cfg, const char *path, struct err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_sys(err, errno, "cannot open config file %s", path);
+    struct ini_ctx ctx = {cfg, path, err, f, 0, 0};
+    int rc = ini_parse_stream(ini_read_line, &ctx, on_ini_setting, &ctx);
+    fclose(f);
+    if (ctx.failed)
+        return -1;
+    if (rc > 0)
+        return err_set(err, "%s:%d: syntax error (expected `key = value` or `[section]`)", path, rc);
+    if (rc < 0)
+        return err_set(err, "cannot read config file %s", path);
+    return 0;
+}
+
+char *config_find_file(const char *explicit_path, struct err *err)
+{
+    err_clear(err);
+    if (explicit_path && *explicit_path) {
+        if (!fs_is_file(explicit_path)) {
+            err_set(err, "config file %s does not exist", explicit_path);
+            return NULL;
+        }
+        return xstrdup(explicit_path);
+    }
+    const char *env = getenv("MLESTAR_CONFIG");
+    if (env && *env) {
+        if (!fs_is_file(env)) {
+            err_set(err, "config file %s (from MLESTAR_CONFIG) does not exist", env);
+            return NULL;
+        }
+        return xstrdup(env);
+    }
+    if (fs_is_file("mlestar.ini"))
+        return xstrdup("mlestar.ini");
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    char *path;
+    if (xdg && *xdg) {
+        path = xasprintf("%s/mlestar/mlestar.ini", xdg);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home)
+            return NULL;
+        path = xasprintf("%s/.config/mlestar/mlestar.ini", home);
+    }
+    if (fs_is_file(path))
+        return path;
+    free(path);
+    return NULL;
+}
+
+int config_load_env(struct config *cfg, struct err *err)
+{
+    for (const struct config_setting *s = config_settings; s->name; s++) {
+        char var[128] = "MLESTAR_";
+        size_t n = strlen(var);
+        for (const char *p = s->name; *p && n < sizeof var - 1; p++)
+            var[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        const char *v = getenv(var);
+        if (v && config_set(cfg, s->name, v, var, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int config_load(struct config *cfg, const char *explicit_path, struct err *err)
+{
+    config_defaults(cfg);
+    char *path = config_find_file(explicit_path, err);
+    if (!path && err && err->msg[0])
+        return -1;
+    if (path) {
+        int rc = config_load_file(cfg, path, err);
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return config_load_env(cfg, err);
+}
+
+char *config_get_text(const struct config *cfg, const struct config_setting *s)
+{
+    const void *f = cfield(cfg, s);
+    switch (s->type) {
+    case CONFIG_STR: return xstrdup(*(char *const *)f ? *(char *const *)f : "");
+    case CONFIG_INT: return xasprintf("%ld", *(const long *)f);
+    case CONFIG_LLONG_SIZE: return xasprintf("%lldB", *(const long long *)f);
+    case CONFIG_DOUBLE: return xasprintf("%g", *(const double *)f);
+    case CONFIG_DURATION: return xasprintf("%gs", *(const double *)f);
+    case CONFIG_BOOL: return xstrdup(*(const bool *)f ? "true" : "false");
+    }
+    return xstrdup("");
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+    char section[64] = "";
+    for (const struct config_setting *s = config_settings; s->name; s++) {
+        const char *dot = strchr(s->name, '.');
+        size_t sl = (size_t)(dot - s->name);
+        if (strlen(section) != sl || strncmp(section, s->name, sl) != 0) {
+            snprintf(section, sizeof section, "%.*s", (int)sl, s->name);
+            fprintf(out, "%s[%s]\n", s == config_settings ? "" : "\n", section);
+        }
+        char *v = config_get_text(cfg, s);
+        fprintf(out, "%s = %s%s%s\n", dot + 1, s->type == CONFIG_STR ? "\"" : "", v,
+                s->type == CONFIG_STR ? "\"" : "");
+        free(v);
+    }
+}
+
+void config_free(struct config *cfg)
+{
+    for (const struct config_setting *s = config_settings; s->name; s++) {
+        if (s->type == CONFIG_STR) {
+            char **p = field(cfg, s);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+void config_copy(struct config *dst, const struct config *src)
+{
+    memcpy(dst, src, sizeof *dst);
+    for (const struct config_setting *s = config_settings; s->name; s++) {
+        if (s->type == CONFIG_STR) {
+            char **p = field(dst, s);
+            *p = xstrdup(*p ? *p : "");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+/* util_config_test.c - settings: defaults, file with line numbers, env, precedence. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "util/config.h"
+#include "util/fs.h"
+#include "util/timeutil.h"
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/mlestar-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_defaults_are_paper_defaults(void **state)
+{
+    (void)state;
+    struct config cfg;
+    config_defaults(&cfg);
+    assert_int_equal(cfg.pipeline.models, 4);
+    assert_int_equal(cfg.pipeline.outer_steps, 4);
+    assert_int_equal(cfg.pipeline.inner_steps, 4);
+    assert_int_equal(cfg.pipeline.lanes, 2);
+    assert_int_equal(cfg.pipeline.ensemble_rounds, 5);
+    assert_int_equal(cfg.pipeline.subsample_rows, 30000);
+    assert_string_equal(cfg.llm.provider, "builtin");
+    assert_true(cfg.pipeline.leakage_check);
+    assert_true(cfg.exec.output_cap == 64LL * 1024 * 1024);
+    config_free(&cfg);
+}
+
+static void test_every_default_parses(void **state)
+{
+    (void)state;
+    struct config cfg;
+    config_defaults(&cfg);
+    for (const struct config_setting *s = config_settings; s->name; s++) {
+        struct err err = {{0}};
+        assert_int_equal(config_set(&cfg, s->name, s->def, "default", &err), 0);
+        /* and the dumped text parses back */
+        char *text = config_get_text(&cfg, s);
+        assert_int_equal(config_set(&cfg, s->name, text, "dump", &err), 0);
+        free(text);
+    }
+    config_free(&cfg);
+}
+
+static void test_file_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    char *path = write_tmp("[pipeline]\nouter_steps = 2\n\n[exec]\ntimeout = soon\n");
+    struct config cfg;
+    config_defaults(&cfg);
+    struct err err = {{0}};
+    assert_int_equal(config_load_file(&cfg, path, &err), -1);
+    char expect[256];
+    snprintf(expect, sizeof expect, "%s:5:", path);
+    assert_non_null(strstr(err.msg, expect));
+    assert_non_null(strstr(err.msg, "exec.timeout"));
+    assert_int_equal(cfg.pipeline.outer_steps, 2);
+    config_free(&cfg);
+    unlink(path);
+    free(path);
+
+    path = write_tmp("[llm]\nmodle = x\n");
+    config_defaults(&cfg);
+    assert_int_equal(config_load_file(&cfg, path, &err), -1);
+    assert_non_null(strstr(err.msg, ":2:"));
+    assert_non_null(strstr(err.msg, "unknown setting 'llm.modle'"));
+    config_free(&cfg);
+    unlink(path);
+    free(path);
+}
+
+static void test_precedence_file_then_env(void **state)
+{
+    (void)state;
+    char *path = write_tmp("[llm]\nmodel = \"from-file\"\nprovider = openai\n[run]\ntime_limit = 30m\n");
+    setenv("MLESTAR_LLM_MODEL", "from-env", 1);
+    struct config cfg;
+    struct err err = {{0}};
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    assert_string_equal(cfg.llm.model, "from-env");
+    assert_string_equal(cfg.llm.provider, "openai");
+    assert_true(cfg.run.time_limit == 1800.0);
+    assert_int_equal(config_set(&cfg, "llm.model", "from-flag", "--model", &err), 0);
+    assert_string_equal(cfg.llm.model, "from-flag");
+    unsetenv("MLESTAR_LLM_MODEL");
+    config_free(&cfg);
+    unlink(path);
+    free(path);
+}
+
+static void test_bad_env_value_is_named(void **state)
+{
+    (void)state;
+    setenv("MLESTAR_PIPELINE_LANES", "two", 1);
+    struct config cfg;
+    struct err err = {{0}};
+    config_defaults(&cfg);
+    assert_int_equal(config_load_env(&cfg, &err), -1);
+    assert_non_null(strstr(err.msg, "MLESTAR_PIPELINE_LANES"));
+    unsetenv("MLESTAR_PIPELINE_LANES");
+    config_free(&cfg);
+}
+
+static void test_durations_and_sizes(void **state)
+{
+    (void)state;
+    double d;
+    assert_int_equal(parse_duration("1h30m", &d), 0);
+    assert_true(d == 5400.0);
+    assert_int_equal(parse_duration("90", &d), 0);
+    assert_true(d == 90.0);
+    assert_int_equal(parse_duration("2.5h", &d), 0);
+    assert_true(d == 9000.0);
+    assert_int_equal(parse_duration("soon", &d), -1);
+    assert_int_equal(parse_duration("", &d), -1);
+    assert_int_equal(parse_duration("-5s", &d), -1);
+    long long b;
+    assert_int_equal(parse_size("512M", &b), 0);
+    assert_true(b == 512LL * 1024 * 1024);
+    assert_int_equal(parse_size("4GiB", &b), 0);
+    assert_true(b == 4LL << 30);
+    assert_int_equal(parse_size("100", &b), 0);
+    assert_true(b == 100LL << 20);
+    assert_int_equal(parse_size("12Q", &b), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_are_paper_defaults),
+        cmocka_unit_test(test_every_default_parses),
+        cmocka_unit_test(test_file_errors_name_file_and_line),
+        cmocka_unit_test(test_precedence_file_then_env),
+        cmocka_unit_test(test_bad_env_value_is_named),
+        cmocka_unit_test(test_durations_and_sizes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -42,6 +42,14 @@ struct task_file {
     enum task_file_role role;
 };
 
+/* How the sample submission encodes predictions. */
+enum task_sub_format {
+    TASK_SUB_UNKNOWN,      /* no sample submission, or columns matched nothing */
+    TASK_SUB_VALUES,       /* one column per train target, same name (labels or numbers) */
+    TASK_SUB_CLASS_PROBS   /* one column per class of a single train target (e.g. class_0..class_2
+                              for train column `cultivar` with values 0,1,2) */
+};
+
 struct task {
     char *name;                /* folder name, or the data folder's name */
     char *root;                /* absolute task folder; NULL for shape 3 */
@@ -53,10 +61,20 @@ struct task {
     const struct task_file *train;             /* NULL when not found */
     const struct task_file *test;
     const struct task_file *sample_submission;
+    /* Columns are derived from the sample submission against train and test:
+     * sample columns also in test are id columns (kept as they are, e.g.
+     * spaceship's PassengerId, or insults' Date and Comment); the others are
+     * prediction columns. task.json's id_column, when present, wins. */
     char **id_columns;
     size_t n_id_columns;
     char **target_columns;     /* the sample submission's prediction columns */
     size_t n_target_columns;
+    enum task_sub_format sub_format;
+    char **train_targets;      /* columns of train to learn: = target_columns for VALUES,
+                                  the one class column for CLASS_PROBS */
+    size_t n_train_targets;
+    char **class_values;       /* CLASS_PROBS: train value each target column stands for
+                                  (parallel to target_columns); NULL otherwise */
     char *metric;              /* NULL when unknown */
     int lower_is_better;       /* -1 unknown, 0 higher is better, 1 lower is better */
     char *metric_source;       /* "flag", "task.json" or NULL */

@@ -4,6 +4,12 @@
 
 const struct cli_command cli_commands[] = {
     {"config", "show the resolved settings and where they can be set", cmd_config},
+    {"runs", "list the runs in a folder: task, status, best score, time, cost", cmd_runs},
+    {"show", "print a run's lineage of solutions, or one node's code, runs and LLM calls", cmd_show},
+    {"profile", "profile a task's data files and show the detected columns and metric", cmd_profile},
+    {"run", "run the agent on a task and produce a validated submission", cmd_run},
+    {"resume", "continue an interrupted run", cmd_resume},
+    {"exec", "run one script in the sandbox against a task and print the verdict", cmd_exec},
     /* COMMANDS-TABLE: add `{"name", "summary", cmd_name},` above this line */
     {0, 0, 0},
 };

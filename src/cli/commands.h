@@ -3,6 +3,12 @@
 #define MLESTAR_CLI_COMMANDS_H
 
 int cmd_config(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 /* COMMANDS-DECL: add `int cmd_<name>(int argc, char **argv);` above this line */
 
 #endif

@@ -87,6 +87,8 @@ struct exec_result {
     size_t nfiles_read;
     char **files_blocked;          /* reads the hook refused */
     size_t nfiles_blocked;
+    char **writes_blocked;         /* writes the hook refused (outside the attempt folder) */
+    size_t nwrites_blocked;
     bool network_isolated;         /* false when isolation was asked for but not possible */
     bool memory_cgroup;            /* the memory limit was a cgroup, not RLIMIT_AS */
 };
@@ -116,6 +118,11 @@ struct pyenv {
     int gpus;
     char *gpu_names;               /* "" when none */
 };
+
+/* The interpreter used when a request names none: the one exec_discover(NULL)
+ * finds, looked up once per process. NULL when none qualifies. Thread-safe;
+ * the string is static. */
+const char *exec_default_python(void);
 
 /* Uses `configured` when set (failing if it lacks numpy/pandas/sklearn),
  * else the first of: every python3 on PATH, then /usr/bin/python3, that

@@ -18,6 +18,25 @@
  * from the providers' environment variables and never appear in errors,
  * records or logs.
  *
+ * Outcomes, decided once here for every provider:
+ *   - a reply cut by the token limit is LLM_ERR_TRUNCATED, and the reply
+ *     still holds the partial text (and its usage); it is not retried;
+ *   - a reply with no text is LLM_ERR_EMPTY; it is retried twice (empty
+ *     replies are often transient) unless a content filter caused it;
+ *   - a 2xx body that is not the expected JSON (a wrong content type, a body
+ *     cut short without the connection dropping) is LLM_ERR_MALFORMED; it is
+ *     retried twice. A body cut short of its Content-Length is a dropped
+ *     connection: retried like any transport fault, up to llm.max_tries;
+ *   - retryable faults that last until llm.max_tries give LLM_ERR_EXHAUSTED.
+ * Token usage (llm_usage.input_tokens counts every prompt token, cached ones
+ * included; cached_tokens is the part read from a cache; output_tokens
+ * includes reasoning tokens) and cost are summed over all tries of a call.
+ *
+ * Backoff between tries: MLESTAR_LLM_BACKOFF_BASE seconds (default 1) times
+ * 2^(try-1), with jitter (x0.5..1), at most 60 s; a Retry-After from the
+ * server replaces it (at most 300 s). MLESTAR_LLM_BACKOFF_BASE is a testing
+ * knob (the unit tests set it to 0.01); it is read by llm_client_new().
+ *
  * Thread-safe: one client is shared by all lanes. */
 #ifndef MLESTAR_LLM_LLM_H
 #define MLESTAR_LLM_LLM_H
@@ -93,14 +112,24 @@ enum llm_error {
 
 struct llm_provider_ops {
     const char *name;
-    /* Creates the provider's state from the config; NULL + err on failure. */
+    /* Creates the provider's state from the config; NULL + err on failure.
+     * The state must be usable from several threads at once. */
     void *(*create)(const struct config *cfg, struct err *err);
     /* One attempt (the client does retries): returns LLM_OK or an enum llm_error;
-     * sets *retryable and, when the server said so, *retry_after_s (else < 0). */
+     * sets *retryable and, when the server said so, *retry_after_s (else < 0).
+     * req is the caller's, unchanged: temperature < 0 and max_tokens 0 mean
+     * llm.temperature / llm.max_tokens (read at create()). reply arrives zeroed;
+     * whatever the provider puts in it is released by the client (llm_reply_free).
+     * On LLM_OK the client strips <think> blocks and decides TRUNCATED / EMPTY
+     * from reply->finish and reply->text, and prices the usage (unless
+     * reply->from_record, whose recorded cost, latency and tries are kept). */
     int (*chat)(void *state, const struct llm_request *req, const char *model, struct llm_reply *reply,
                 bool *retryable, double *retry_after_s, struct err *err);
     void (*destroy)(void *state);
     const char *default_model;
+    /* Optional (NULL = never): whether web_search requests reach a real search
+     * tool with this model. Lets the search module choose another backend. */
+    bool (*can_web_search)(void *state, const char *model);
 };
 
 /* Registers an extra provider (the agent module registers `builtin`).
@@ -108,18 +137,40 @@ struct llm_provider_ops {
 void llm_register_provider(const struct llm_provider_ops *ops);
 
 struct llm_client;
+/* Creates the client of llm.provider. Fails (NULL + err) on an unknown
+ * provider (the message lists the known ones), a missing API key (the
+ * message names the environment variable to set), an unreadable llm.prices
+ * or llm.record file. cfg is only read during the call. */
 struct llm_client *llm_client_new(const struct config *cfg, struct err *err);
+/* Not while calls are in flight. */
 void llm_client_free(struct llm_client *c);
 const char *llm_client_provider(const struct llm_client *c);
+/* The model requests go to (cheap: llm.cheap_model, else llm.model); owned by c. */
+const char *llm_client_model(const struct llm_client *c, bool cheap);
+/* Whether web_search requests reach a search tool (see can_web_search). */
+bool llm_client_can_web_search(const struct llm_client *c, bool cheap);
+/* Stops the client for good: waits and transfers in flight end with
+ * LLM_ERR_CANCELLED, and so do later calls. Thread-safe, async-signal-unsafe. */
+void llm_client_cancel(struct llm_client *c);
 
-/* Returns LLM_OK (0) or -(enum llm_error); reply is filled on success and
- * must be released with llm_reply_free(). */
+/* Returns LLM_OK (0) or -(enum llm_error). reply is always initialised, and
+ * must always be released with llm_reply_free() (harmless when empty): on
+ * success it holds the answer; on -LLM_ERR_TRUNCATED the partial text, finish
+ * LLM_FINISH_LENGTH and the usage; on other errors nothing. err (may be NULL)
+ * names the provider, and for HTTP failures the status and the provider's
+ * own message. Thread-safe. */
 int llm_chat(struct llm_client *c, const struct llm_request *req, struct llm_reply *reply,
              struct err *err);
 void llm_reply_free(struct llm_reply *reply);
+/* "truncated", "replay_miss", ... for an enum llm_error (or its negation). */
+const char *llm_error_name(int code);
+/* "stop", "length", "filter", "other". */
+const char *llm_finish_name(enum llm_finish finish);
 
-/* A stable hex key of the request: stage, call_id, model, messages,
- * temperature, max_tokens, json_output, web_search. malloc'd. */
+/* A stable hex key (SHA-256) of the request: stage, call_id, cheap (which
+ * stands for the model: the request names none, so a recording replays
+ * under any llm.model), messages, temperature, max_tokens, json_output,
+ * web_search. malloc'd. */
 char *llm_request_key(const struct llm_request *req);
 
 /* Recorder: the journal (or a JSON-lines file) sees every call and may answer
@@ -131,9 +182,15 @@ struct llm_recorder {
     void (*save)(void *ctx, const char *key, const struct llm_request *req, const struct llm_reply *reply,
                  int error_code, const char *error_text);
 };
+/* Copies *rec (NULL removes it). lookup is asked before every call; save
+ * sees every call made (not those lookup answered), failed ones included,
+ * with the error's code and text. A file recorder set by llm.record keeps
+ * saving alongside. Both callbacks may run from several threads at once.
+ * Set it before calls start. */
 void llm_client_set_recorder(struct llm_client *c, const struct llm_recorder *rec);
 
-/* Accounting. */
+/* Accounting: calls answered by a recorder count too (a resumed run's
+ * budget includes what it spent before). All thread-safe. */
 struct llm_totals {
     long calls;
     long failed_calls;
@@ -141,9 +198,11 @@ struct llm_totals {
     double cost_usd;
 };
 void llm_client_totals(struct llm_client *c, const char *stage /* NULL = all */, struct llm_totals *out);
-/* JSON object {stage: {calls, input_tokens, output_tokens, cached_tokens, cost_usd}}. */
+/* JSON object {stage: {calls, failed_calls, input_tokens, output_tokens,
+ * cached_tokens, cost_usd}} (new reference). */
 json_t *llm_client_totals_json(struct llm_client *c);
-/* True when a budget is spent; `why` says which ("token limit 1000000 reached"). */
+/* True when a budget is spent; `why` (may be NULL) says which ("token limit
+ * 1000000 reached (1000245 tokens used)"). Tokens are input + output. */
 bool llm_client_over_budget(struct llm_client *c, char *why, size_t whysz);
 
 #endif

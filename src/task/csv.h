@@ -47,6 +47,14 @@ const struct csv_record_info *csv_info(const struct csv_reader *r);
 /* Bytes consumed so far (for progress). */
 unsigned long long csv_offset(const struct csv_reader *r);
 void csv_close(struct csv_reader *r);
+/* Sets the input block size (default 1 MiB) before the first csv_next();
+ * tests and the fuzzer use tiny blocks to exercise records that straddle
+ * blocks. Ignored once reading started. */
+void csv_set_block_size(struct csv_reader *r, size_t bytes);
+/* Strict UTF-8 check (no overlong forms, surrogates or values past U+10FFFF). */
+bool csv_utf8_valid(const void *s, size_t n);
+/* The longest length <= max that does not cut a UTF-8 sequence of s[0..len). */
+size_t csv_utf8_clip(const char *s, size_t len, size_t max);
 
 /* A whole file in memory. cells[row * ncols + col]; row 0 is NOT the header:
  * the header is in `header`. Ragged rows are an error here (with the line). */

@@ -48,6 +48,31 @@ int fs_read_file(const char *path, size_t max_bytes, char **out, size_t *len_out
     return 0;
 }
 
+int fs_read_tail(const char *path, size_t max_bytes, char **out, struct err *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_sys(err, errno, "cannot open %s", path);
+    off_t size = lseek(fd, 0, SEEK_END);
+    off_t start = size > (off_t)max_bytes ? size - (off_t)max_bytes : 0;
+    size_t want = (size_t)(size - start);
+    char *data = xmalloc(want + 1);
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = pread(fd, data + got, want - got, start + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    data[got] = '\0';
+    *out = data;
+    return 0;
+}
+
 static int write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;

@@ -15,6 +15,8 @@
 /* Reads a whole file into a malloc'd NUL-terminated string; *len_out (may be
  * NULL) gets its length. Refuses files larger than max_bytes (0 = no limit). */
 int fs_read_file(const char *path, size_t max_bytes, char **out, size_t *len_out, struct err *err);
+/* Reads at most the last max_bytes of a file (all of a smaller one). */
+int fs_read_tail(const char *path, size_t max_bytes, char **out, struct err *err);
 int fs_write_file(const char *path, const void *data, size_t len, struct err *err);
 int fs_write_atomic(const char *path, const void *data, size_t len, struct err *err);
 int fs_append(const char *path, const void *data, size_t len, struct err *err);

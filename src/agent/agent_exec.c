@@ -1,0 +1,205 @@
+/* agent_exec.c - running one script of the pipeline, memoized.
+ *
+ * Each run gets its own attempt folder RUN/<area>/<label>/ (area: lane0,
+ * lane1, ensemble, final; label: the step, e.g. "t1-k2-refine-r0"), named
+ * from the step rather than a counter so a resumed run finds the same
+ * folders. The journal key is the label plus a hash of the code: a step
+ * whose script already ran is answered from the journal, never re-run.
+ *
+ * In submission mode the produced final/submission.csv is validated against
+ * the sample submission (columns, ids, row count, missing values, ranges);
+ * an invalid file fails the run like a crash does, so it goes back through
+ * the debugger. */
+#include "agent/agent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "code/submission.h"
+#include "code/trim.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/jsonutil.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define ERROR_TEXT_MAX 6000
+
+static unsigned long long fnv1a(const char *s)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+void run_outcome_free(struct run_outcome *o)
+{
+    exec_result_free(&o->res);
+    free(o->submission_error);
+    memset(o, 0, sizeof *o);
+}
+
+bool run_outcome_ok(const struct run_outcome *o, bool need_score, bool need_submission)
+{
+    if (o->res.status != EXEC_OK)
+        return false;
+    if (need_score && !o->res.has_score)
+        return false;
+    if (need_submission && !o->valid_submission)
+        return false;
+    return true;
+}
+
+char *run_outcome_error_text(const struct run_outcome *o, bool need_score, bool need_submission)
+{
+    struct buf b = {0};
+    const struct exec_result *r = &o->res;
+    switch (r->status) {
+    case EXEC_TIMEOUT:
+        buf_printf(&b, "The script was killed after running %.0f seconds: it exceeded its time limit. "
+                       "Make it faster (fewer rounds, fewer folds, smaller models).\n", r->wall_s);
+        break;
+    case EXEC_OOM:
+        buf_printf(&b, "The script was killed for using too much memory (peak %.0f MB). Use less memory.\n",
+                   (double)r->peak_rss_bytes / 1048576.0);
+        break;
+    case EXEC_SIGNALED:
+        buf_printf(&b, "The script was killed by signal %d.\n", r->signal);
+        break;
+    case EXEC_FAILED:
+        buf_printf(&b, "The script exited with status %d.\n", r->exit_code);
+        break;
+    default:
+        break;
+    }
+    if (r->status == EXEC_OK && need_score && !r->has_score)
+        buf_puts(&b, "The script finished but did not print a finite `Final Validation Performance: <score>` "
+                     "line.\n");
+    if (r->status == EXEC_OK && need_submission && !o->valid_submission)
+        buf_printf(&b, "The submission file is not valid: %s\n",
+                   o->submission_error ? o->submission_error : "./final/submission.csv was not written");
+    if (r->nfiles_blocked)
+        buf_printf(&b, "The sandbox refused to let it open %s (only ./input and the working folder are "
+                       "readable).\n", r->files_blocked[0]);
+    if (r->stderr_tail && *r->stderr_tail) {
+        char *trimmed = code_trim_output(r->stderr_tail, ERROR_TEXT_MAX);
+        buf_printf(&b, "Its standard error ends with:\n%s\n", trimmed);
+        free(trimmed);
+    } else if (r->stdout_tail && *r->stdout_tail) {
+        char *trimmed = code_trim_output(r->stdout_tail, ERROR_TEXT_MAX / 2);
+        buf_printf(&b, "Its output ends with:\n%s\n", trimmed);
+        free(trimmed);
+    }
+    return buf_detach(&b);
+}
+
+static void submission_rules(struct agent *a, struct submission_rules *rules)
+{
+    memset(rules, 0, sizeof *rules);
+    rules->id_columns = (const char *const *)a->task->id_columns;
+    rules->n_id = a->task->n_id_columns;
+    const char *m = a->metric ? a->metric : "";
+    bool probs = a->task->sub_format == TASK_SUB_CLASS_PROBS || strstr(m, "auc") || strstr(m, "logloss") ||
+                 strstr(m, "log_loss");
+    rules->probabilities = probs;
+    rules->rows_sum_to_one = a->task->sub_format == TASK_SUB_CLASS_PROBS && a->task->n_target_columns > 1;
+    rules->sum_tolerance = 1e-6;
+    rules->nonnegative = strstr(m, "rmsle") != NULL;
+    rules->positive = !strcmp(m, "rmse_log");
+}
+
+static void validate_submission(struct agent *a, struct run_outcome *o)
+{
+    o->valid_submission = false;
+    if (!o->res.has_submission) {
+        o->submission_error = xstrdup("./final/submission.csv was not written");
+        return;
+    }
+    if (!a->task->sample_submission) {
+        o->valid_submission = true; /* nothing to compare with */
+        return;
+    }
+    struct submission_rules rules;
+    submission_rules(a, &rules);
+    struct err err = {{0}};
+    if (code_check_submission(o->res.submission_path, a->task->sample_submission->abs_path, &rules, &err) < 0) {
+        o->submission_error = xstrdup(err.msg);
+        return;
+    }
+    o->valid_submission = true;
+}
+
+static struct exec_request make_request(struct agent *a, const char *code, const char *dir, bool submit_mode)
+{
+    struct exec_request req = {
+        .script = code,
+        .attempt_dir = dir,
+        .task = a->task,
+        .python = a->pyenv.python,
+        .limits = exec_limits_from_config(&a->cfg, a->slots),
+        .cancel = &a->interrupted,
+    };
+    double left = agent_time_left(a);
+    if (!submit_mode && left < req.limits.timeout_s)
+        req.limits.timeout_s = left > 30 ? left : 30;
+    return req;
+}
+
+static void event_finished(struct agent *a, const char *area, const char *label, int64_t node_id,
+                           const struct run_outcome *o, bool cached)
+{
+    json_t *d = json_pack("{s:s,s:s,s:I,s:s,s:f,s:b}", "area", area, "label", label, "node", (json_int_t)node_id,
+                          "status", exec_status_name(o->res.status), "wall_s", o->res.wall_s, "cached", cached);
+    if (o->res.has_score)
+        json_object_set_new(d, "score", json_real(o->res.score));
+    agent_event(a, "script_finished", d);
+    json_decref(d);
+}
+
+int agent_exec(struct agent *a, const char *area, const char *label, int64_t node_id, const char *code,
+               bool submit_mode, struct run_outcome *out, struct err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *area_dir = fs_join(a->run_dir, area);
+    char *dir = fs_join(area_dir, label);
+    free(area_dir);
+    char *key = xasprintf("%s/%s:%016llx", area, label, fnv1a(code));
+    int found = store_exec_lookup(a->store, key, &out->res, err);
+    if (found < 0)
+        log_warn("journal: %s", err->msg);
+    bool cached = found == 1;
+    if (!cached) {
+        if (a->interrupted) {
+            free(key);
+            free(dir);
+            return err_set(err, "interrupted");
+        }
+        struct exec_request req = make_request(a, code, dir, submit_mode);
+        pthread_mutex_lock(&a->lock);
+        a->scripts_running++;
+        pthread_mutex_unlock(&a->lock);
+        log_info("running %s/%s", area, label);
+        int rc = exec_pool_run(a->pool, &req, &out->res, err);
+        pthread_mutex_lock(&a->lock);
+        a->scripts_running--;
+        a->scripts_run++;
+        pthread_mutex_unlock(&a->lock);
+        if (rc < 0) {
+            free(key);
+            free(dir);
+            return -1;
+        }
+        if (out->res.status != EXEC_CANCELLED && store_exec_save(a->store, key, node_id, dir, &out->res, err) < 0)
+            log_warn("journal: %s", err->msg);
+    }
+    if (submit_mode)
+        validate_submission(a, out);
+    event_finished(a, area, label, node_id, out, cached);
+    free(key);
+    free(dir);
+    return 0;
+}

@@ -1,0 +1,113 @@
+/* stage_submit.c - step 9: the submission. The best solution is rewritten
+ * to train on all the data (subsampling removed), predict the test set and
+ * write ./final/submission.csv; that script runs on full data and its file
+ * is validated against the sample submission. An invalid file goes back
+ * through the debugger like a crash. When the best solution cannot be
+ * turned into a valid submission, the next best is tried (up to 3), so a
+ * run with any working solution ends with a valid file.
+ *
+ * The chosen script and its submission are copied to RUN/final/. */
+#include "agent/agent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define SUBMIT_TRIES 3
+
+struct submit_ctx {
+    struct agent *a;
+    const struct solution *from;
+    int index;
+};
+
+static char *ask_submission(struct agent *a, const char *call_id, const char *code)
+{
+    json_t *vars = json_pack("{s:s}", "code", code);
+    json_t *ctx = json_pack("{s:s}", "code", code);
+    struct err err = {{0}};
+    char *out = agent_ask_code(a, "submission", call_id, vars, ctx, &err);
+    json_decref(vars);
+    json_decref(ctx);
+    return out;
+}
+
+static char *regenerate(struct agent *a, void *ctx, int attempt)
+{
+    struct submit_ctx *s = ctx;
+    char call_id[96];
+    snprintf(call_id, sizeof call_id, "final/s%d/regen%d/submission", s->index, attempt);
+    return ask_submission(a, call_id, s->from->code);
+}
+
+static int copy_file(const char *from, const char *to, struct err *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (fs_read_file(from, 0, &data, &len, err) < 0)
+        return -1;
+    int rc = fs_write_atomic(to, data, len, err);
+    free(data);
+    return rc;
+}
+
+static int publish(struct agent *a, const struct solution *sol, struct err *err)
+{
+    char *final_dir = fs_join(a->run_dir, "final");
+    char *sol_path = fs_join(final_dir, "solution.py");
+    char *sub_from = fs_join(sol->attempt_dir, "final/submission.csv");
+    char *sub_to = fs_join(final_dir, "submission.csv");
+    int rc = fs_mkdir_p(final_dir, 0755, err);
+    if (rc == 0)
+        rc = fs_write_atomic(sol_path, sol->code, strlen(sol->code), err);
+    if (rc == 0)
+        rc = copy_file(sub_from, sub_to, err);
+    free(final_dir);
+    free(sol_path);
+    free(sub_from);
+    free(sub_to);
+    return rc;
+}
+
+int stage_submit(struct agent *a, const struct solution *const *ranked, size_t n, struct solution *final_sol)
+{
+    for (size_t i = 0; i < n && i < SUBMIT_TRIES && !a->interrupted; i++) {
+        char node_key[64], call_id[96];
+        snprintf(node_key, sizeof node_key, "final/s%zu", i);
+        snprintf(call_id, sizeof call_id, "%s/submission", node_key);
+        char *code = ask_submission(a, call_id, ranked[i]->code);
+        if (!code)
+            continue;
+        struct submit_ctx ctx = {a, ranked[i], (int)i};
+        struct script_job job = {
+            .stage = "submission", .call_id = node_key, .area = "final", .lane = -1, .outer_step = -1,
+            .inner_step = -1, .parent_id = ranked[i]->node_id, .need_score = false, .submit_mode = true,
+            .check_leakage = true, .regenerate = regenerate, .regenerate_ctx = &ctx,
+        };
+        struct solution s = {0};
+        guard_run_script(a, &job, code, &s);
+        free(code);
+        if (s.ok) {
+            struct err err = {{0}};
+            if (publish(a, &s, &err) < 0) {
+                log_error("cannot write the final solution: %s", err.msg);
+                solution_clear(&s);
+                return -1;
+            }
+            *final_sol = s;
+            json_t *d = json_pack("{s:I,s:I}", "node", (json_int_t)s.node_id, "from", (json_int_t)ranked[i]->node_id);
+            if (s.has_score)
+                json_object_set_new(d, "score", json_real(s.score));
+            agent_event(a, "submitted", d);
+            json_decref(d);
+            return 0;
+        }
+        log_warn("submission from node %lld failed; trying the next best solution", (long long)ranked[i]->node_id);
+        solution_clear(&s);
+    }
+    return -1;
+}

@@ -1,0 +1,273 @@
+/* spawn.c - the two processes between mlestar and the script.
+ *
+ *   mlestar thread ── fork ──► sentinel ── _Fork ──► child ── execve ──► python
+ *
+ * The sentinel is a child subreaper (PR_SET_CHILD_SUBREAPER): every process
+ * the script starts, even one that double-forks or calls setsid(), stays its
+ * descendant, and the sentinel reaps them all. It reports the child's pid
+ * and, when the child ends, its wait status through a pipe (struct
+ * spawn_record), then keeps reaping until it has no children left and
+ * exits. So mlestar only ever waits for its own direct child (the sentinel),
+ * never with waitpid(-1), and another module's children are never stolen;
+ * and when the sentinel has exited, nothing the script started is alive.
+ * wait4() on the sentinel gives the CPU time of the whole tree.
+ *
+ * The child, before execve: its own process group; joins the run's
+ * cgroups; dies with the sentinel (PR_SET_PDEATHSIG); a new network
+ * namespace (no interface but a downed loopback) unless the network is
+ * allowed; a new mount namespace, where possible, in which the data folder
+ * is re-mounted read-only and the task's private entries are covered by
+ * empty mounts; rlimits (file size, core 0, and address space / process
+ * count when there is no cgroup for them); default signal dispositions; the
+ * capability bounding set emptied and no_new_privs, so even as root the
+ * script cannot mount, unshare, configure the network or undo the above;
+ * then stdin from /dev/null, stdout/stderr to the runner's pipes, and every
+ * other descriptor closed.
+ *
+ * Both processes are forked from a multi-threaded program, so this file
+ * only uses async-signal-safe calls after fork: no malloc, no stdio, no
+ * locks. Everything is prepared by the caller in struct spawn_plan. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/exec_internal.h"
+
+/* ---- helpers safe after fork ---- */
+
+static void put(int fd, const char *s)
+{
+    ssize_t n = write(fd, s, strlen(s));
+    (void)n;
+}
+
+static void put_int(int fd, long v)
+{
+    char digits[24];
+    int i = (int)sizeof digits;
+    bool neg = v < 0;
+    unsigned long u = neg ? (unsigned long)-v : (unsigned long)v;
+    do {
+        digits[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && i > 1);
+    if (neg)
+        digits[--i] = '-';
+    ssize_t n = write(fd, digits + i, sizeof digits - (size_t)i);
+    (void)n;
+}
+
+static void send_record(int fd, int kind, int value)
+{
+    struct spawn_record r = {kind, value};
+    ssize_t n;
+    do {
+        n = write(fd, &r, sizeof r);
+    } while (n < 0 && errno == EINTR);
+}
+
+static void close_from(int first)
+{
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) < 0)
+        for (int fd = first; fd < 4096; fd++)
+            close(fd);
+}
+
+/* Closes every descriptor except those in keep[] (n small). */
+static void close_all_but(int *keep, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort */
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    int next = 0;
+    for (int i = 0; i < n; i++) {
+        if (keep[i] < next)
+            continue;
+        if (keep[i] > next)
+            syscall(SYS_close_range, (unsigned)next, (unsigned)keep[i] - 1, 0);
+        next = keep[i] + 1;
+    }
+    close_from(next);
+}
+
+static void drop_capabilities(void)
+{
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+            break;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    syscall(SYS_capset, &hdr, data);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static void set_limit(int resource, long long value)
+{
+    struct rlimit rl = {(rlim_t)value, (rlim_t)value};
+    setrlimit(resource, &rl);
+}
+
+static void private_mounts(const struct spawn_plan *p)
+{
+    if (unshare(CLONE_NEWNS) < 0)
+        return;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return;
+    if (p->ro_dir && mount(p->ro_dir, p->ro_dir, NULL, MS_BIND | MS_REC, NULL) == 0)
+        mount(NULL, p->ro_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+    for (size_t i = 0; i < p->nhide; i++) {
+        if (p->hide_is_dir[i])
+            mount("tmpfs", p->hide[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=4k,mode=000");
+        else
+            mount("/dev/null", p->hide[i], NULL, MS_BIND, NULL);
+    }
+}
+
+static void reset_signals(void)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void fail_child(const struct spawn_plan *p, const char *what, int e)
+{
+    int fd = p->err_w;
+    put(fd, "mlestar sandbox: ");
+    put(fd, what);
+    put(fd, " failed: errno ");
+    put_int(fd, e);
+    put(fd, "\n");
+    _exit(127);
+}
+
+/* The child: never returns. */
+static void child_main(const struct spawn_plan *p, pid_t sentinel)
+{
+    setpgid(0, 0);
+    for (int i = 0; i < 2; i++)
+        if (p->cg_fds[i] >= 0 && write(p->cg_fds[i], "0", 1) < 0)
+            fail_child(p, "joining the run's cgroup", errno);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != sentinel)
+        _exit(127);
+    if (p->new_netns && unshare(CLONE_NEWNET) < 0)
+        fail_child(p, "isolating the network (unshare CLONE_NEWNET)", errno);
+    if (p->new_mntns)
+        private_mounts(p);
+    set_limit(RLIMIT_CORE, 0);
+    if (p->rlimit_fsize > 0)
+        set_limit(RLIMIT_FSIZE, p->rlimit_fsize);
+    if (p->rlimit_as > 0)
+        set_limit(RLIMIT_AS, p->rlimit_as);
+    if (p->rlimit_nproc > 0)
+        set_limit(RLIMIT_NPROC, p->rlimit_nproc);
+    reset_signals();
+    drop_capabilities();
+    if (chdir(p->cwd) < 0)
+        fail_child(p, "entering the attempt folder", errno);
+    if (dup2(p->devnull, 0) < 0 || dup2(p->out_w, 1) < 0 || dup2(p->err_w, 2) < 0)
+        fail_child(p, "redirecting output", errno);
+    close_from(3);
+    execve(p->python, p->argv, p->envp);
+    int e = errno;
+    put(2, "mlestar sandbox: cannot execute ");
+    put(2, p->python);
+    put(2, ": errno ");
+    put_int(2, e);
+    put(2, "\n");
+    _exit(127);
+}
+
+/* The sentinel: never returns. */
+static void sentinel_main(const struct spawn_plan *p, pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    static const int ignored[] = {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU};
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        signal(ignored[i], SIG_IGN);
+    int wanted[] = {0, 1, 2, p->out_w, p->err_w, p->devnull, p->status_w, p->cg_fds[0], p->cg_fds[1]};
+    int keep[sizeof wanted / sizeof wanted[0]];
+    int nkeep = 0;
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
+        if (wanted[i] >= 0)
+            keep[nkeep++] = wanted[i];
+    close_all_but(keep, nkeep);
+
+    pid_t self = getpid();
+    pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (child < 0) {
+        send_record(p->status_w, SPAWN_FORK_FAILED, errno);
+        _exit(1);
+    }
+    if (child == 0)
+        child_main(p, self);
+    setpgid(child, child);
+    send_record(p->status_w, SPAWN_STARTED, child);
+    for (;;) {
+        int status;
+        pid_t w = waitpid(-1, &status, __WALL);
+        if (w == child)
+            send_record(p->status_w, SPAWN_EXITED, status);
+        else if (w < 0 && errno == ECHILD)
+            break;
+    }
+    _exit(0);
+}
+
+pid_t spawn_sentinel(const struct spawn_plan *plan, struct err *err)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return err_sys(err, errno, "cannot fork the sandbox");
+    if (pid == 0)
+        sentinel_main(plan, parent);
+    return pid;
+}
+
+/* ---- probing network isolation ---- */
+
+static bool netns_ok;
+static pthread_once_t netns_once = PTHREAD_ONCE_INIT;
+
+static void probe_netns(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
+    int status = 0;
+    netns_ok = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+               WEXITSTATUS(status) == 0;
+}
+
+bool spawn_netns_supported(void)
+{
+    pthread_once(&netns_once, probe_netns);
+    return netns_ok;
+}

@@ -1,0 +1,480 @@
+/* csv.c - the streaming RFC 4180 reader (see csv.h).
+ *
+ * Design. The input (a file descriptor or a memory block) is read in large
+ * blocks into `raw`. A record is parsed from `raw` into `rec`, a second
+ * buffer, with each field copied there unescaped and NUL-terminated; the raw
+ * bytes are never modified. This makes the parser restartable: when a record
+ * runs past the end of the block, the parse of that record is abandoned, the
+ * unread tail is moved to the front of `raw`, more input is read behind it
+ * (growing `raw` only when one record is larger than the whole block), and
+ * the record is parsed again from its start. Restarts happen once per block,
+ * so their cost is negligible.
+ *
+ * `rec` is sized before each record to hold twice the raw bytes available
+ * (the unescaped content of a record is never longer than its raw bytes,
+ * plus one NUL per field, and a record cannot have more fields than bytes
+ * plus one), so the hot loop appends without bounds checks.
+ *
+ * The hot loop finds the end of the line with memchr('\n') and the end of
+ * each unquoted field with memchr(','), both vectorised in libc. Quoted
+ * fields are copied between quotes with memchr('"'). Anything malformed is
+ * accepted leniently: text after a closing quote is appended to the field,
+ * a quote in the middle of an unquoted field is literal, and an unterminated
+ * quote runs to the end of the input (and is flagged). Records are checked
+ * for invalid UTF-8 with a word-at-a-time test for high bits first, so pure
+ * ASCII costs almost nothing. */
+#include "task/csv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/mem.h"
+
+#define CSV_BLOCK (1u << 20)
+
+struct csv_reader {
+    int fd;                    /* -1 when reading from memory */
+    const char *mem;
+    size_t mem_len, mem_pos;
+    char *path;                /* for error messages; NULL for memory */
+
+    char *raw;                 /* input block */
+    size_t raw_cap;
+    size_t start;              /* next record starts here */
+    size_t end;                /* valid bytes in raw */
+    bool eof;                  /* the source has no more bytes */
+    bool started;              /* the first block was read (BOM check done) */
+    unsigned long long consumed; /* source bytes before raw[0] */
+
+    char *rec;                 /* unescaped fields of the current record */
+    size_t rec_cap;
+    struct csv_field *fields;
+    size_t fields_cap;
+
+    size_t line;               /* physical line where the next record starts */
+    struct csv_record_info info;
+};
+
+enum parse_result { PARSE_RECORD, PARSE_NEED_MORE, PARSE_END };
+
+static struct csv_reader *reader_new(void)
+{
+    struct csv_reader *r = xcalloc(1, sizeof *r);
+    r->fd = -1;
+    r->raw_cap = CSV_BLOCK;
+    r->raw = xmalloc(r->raw_cap);
+    r->line = 1;
+    return r;
+}
+
+int csv_open(const char *path, struct csv_reader **out, struct err *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_sys(err, errno, "cannot open %s", path);
+    struct csv_reader *r = reader_new();
+    r->fd = fd;
+    r->path = xstrdup(path);
+    *out = r;
+    return 0;
+}
+
+int csv_open_mem(const char *data, size_t len, struct csv_reader **out)
+{
+    struct csv_reader *r = reader_new();
+    r->mem = data;
+    r->mem_len = len;
+    *out = r;
+    return 0;
+}
+
+void csv_set_block_size(struct csv_reader *r, size_t bytes)
+{
+    if (bytes < 1)
+        bytes = 1;
+    if (r->started || bytes == r->raw_cap)
+        return;
+    free(r->raw);
+    r->raw_cap = bytes;
+    r->raw = xmalloc(r->raw_cap);
+}
+
+/* Moves the unread tail to the front, grows the block if the tail fills it,
+ * and reads as much as fits. Returns -1 on a read error. */
+static int refill(struct csv_reader *r, struct err *err)
+{
+    if (r->start > 0) {
+        memmove(r->raw, r->raw + r->start, r->end - r->start);
+        r->consumed += r->start;
+        r->end -= r->start;
+        r->start = 0;
+    }
+    if (r->end == r->raw_cap) {
+        r->raw_cap *= 2;
+        r->raw = xrealloc(r->raw, r->raw_cap);
+    }
+    while (r->end < r->raw_cap && !r->eof) {
+        size_t want = r->raw_cap - r->end;
+        if (r->fd < 0) {
+            size_t left = r->mem_len - r->mem_pos;
+            size_t n = left < want ? left : want;
+            memcpy(r->raw + r->end, r->mem + r->mem_pos, n);
+            r->mem_pos += n;
+            r->end += n;
+            if (r->mem_pos == r->mem_len)
+                r->eof = true;
+            continue;
+        }
+        ssize_t n = read(r->fd, r->raw + r->end, want);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_sys(err, errno, "cannot read %s", r->path ? r->path : "CSV input");
+        }
+        if (n == 0)
+            r->eof = true;
+        r->end += (size_t)n;
+    }
+    if (!r->started) {
+        r->started = true;
+        if (r->end >= 3 && memcmp(r->raw, "\xEF\xBB\xBF", 3) == 0)
+            r->start = 3;
+    }
+    return 0;
+}
+
+static size_t count_newlines(const char *p, size_t n)
+{
+    size_t count = 0;
+    const char *end = p + n;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        count++;
+        p++;
+    }
+    return count;
+}
+
+static bool has_high_bit(const char *p, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)p[i];
+    return (acc & 0x8080808080808080ULL) != 0;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+bool csv_utf8_valid(const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (i + need >= n)
+            return false;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= need; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+                return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+size_t csv_utf8_clip(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+static struct csv_field *add_field(struct csv_reader *r, size_t nf)
+{
+    if (nf == r->fields_cap) {
+        r->fields_cap = r->fields_cap ? r->fields_cap * 2 : 64;
+        r->fields = xrealloc(r->fields, r->fields_cap * sizeof *r->fields);
+    }
+    return &r->fields[nf];
+}
+
+/* Parses one record at r->start. On PARSE_RECORD, r->start moves past it and
+ * *nfields_out is set; on PARSE_NEED_MORE nothing changes. */
+static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
+{
+    const char *p = r->raw + r->start;
+    const char *end = r->raw + r->end;
+    if (p == end)
+        return r->eof ? PARSE_END : PARSE_NEED_MORE;
+
+    size_t need = 2 * (size_t)(end - p) + 2;
+    if (r->rec_cap < need) {
+        r->rec_cap = need;
+        free(r->rec);
+        r->rec = xmalloc(r->rec_cap);
+    }
+    char *w = r->rec;
+    const char *eol = NULL;     /* next '\n' at or after p (or end at EOF) */
+    size_t extra_lines = 0;     /* newlines inside quoted fields */
+    bool unterminated = false;
+    size_t nf = 0;
+
+    for (;;) {
+        struct csv_field *f = add_field(r, nf++);
+        f->ptr = w;
+        f->quoted = false;
+        bool record_done = false;
+        if (p < end && *p == '"') {
+            f->quoted = true;
+            p++;
+            for (;;) {
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                if (!q) {
+                    if (!r->eof)
+                        return PARSE_NEED_MORE;
+                    size_t n = (size_t)(end - p);
+                    memcpy(w, p, n);
+                    w += n;
+                    extra_lines += count_newlines(p, n);
+                    p = end;
+                    unterminated = true;
+                    record_done = true;
+                    break;
+                }
+                size_t n = (size_t)(q - p);
+                memcpy(w, p, n);
+                w += n;
+                extra_lines += count_newlines(p, n);
+                if (q + 1 == end && !r->eof)
+                    return PARSE_NEED_MORE;
+                if (q + 1 < end && q[1] == '"') {
+                    *w++ = '"';
+                    p = q + 2;
+                    continue;
+                }
+                p = q + 1;
+                break;
+            }
+            if (!record_done) {
+                if (p == end) {
+                    if (!r->eof)
+                        return PARSE_NEED_MORE;
+                    record_done = true;
+                } else if (*p == ',') {
+                    p++;
+                } else if (*p == '\n') {
+                    p++;
+                    record_done = true;
+                } else if (*p == '\r' && p + 1 == end && !r->eof) {
+                    return PARSE_NEED_MORE;
+                } else if (*p == '\r' && (p + 1 == end || p[1] == '\n')) {
+                    p += (p + 1 == end) ? 1 : 2;
+                    record_done = true;
+                } else {
+                    goto unquoted; /* text after the closing quote: keep it */
+                }
+            }
+        } else {
+        unquoted:
+            if (!eol || eol < p) {
+                eol = memchr(p, '\n', (size_t)(end - p));
+                if (!eol) {
+                    if (!r->eof)
+                        return PARSE_NEED_MORE;
+                    eol = end;
+                }
+            }
+            const char *comma = memchr(p, ',', (size_t)(eol - p));
+            if (comma) {
+                size_t n = (size_t)(comma - p);
+                memcpy(w, p, n);
+                w += n;
+                p = comma + 1;
+            } else {
+                size_t n = (size_t)(eol - p);
+                if (n > 0 && eol[-1] == '\r')
+                    n--;
+                memcpy(w, p, n);
+                w += n;
+                p = eol < end ? eol + 1 : end;
+                record_done = true;
+            }
+        }
+        f->len = (size_t)(w - f->ptr);
+        *w++ = '\0';
+        if (record_done)
+            break;
+    }
+
+    r->info.line = r->line;
+    r->info.unterminated = unterminated;
+    size_t used = (size_t)(w - r->rec);
+    r->info.bad_utf8 = has_high_bit(r->rec, used) && !csv_utf8_valid(r->rec, used);
+    r->line += 1 + extra_lines;
+    r->start = (size_t)(p - r->raw);
+    *nfields_out = nf;
+    return PARSE_RECORD;
+}
+
+int csv_next(struct csv_reader *r, const struct csv_field **fields, size_t *nfields, struct err *err)
+{
+    *fields = NULL;
+    *nfields = 0;
+    if (!r->started && refill(r, err) < 0)
+        return -1;
+    for (;;) {
+        size_t nf = 0;
+        enum parse_result res = parse_record(r, &nf);
+        if (res == PARSE_RECORD) {
+            *fields = r->fields;
+            *nfields = nf;
+            return 1;
+        }
+        if (res == PARSE_END)
+            return 0;
+        if (refill(r, err) < 0)
+            return -1;
+    }
+}
+
+const struct csv_record_info *csv_info(const struct csv_reader *r)
+{
+    return &r->info;
+}
+
+unsigned long long csv_offset(const struct csv_reader *r)
+{
+    return r->consumed + r->start;
+}
+
+void csv_close(struct csv_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->path);
+    free(r->raw);
+    free(r->rec);
+    free(r->fields);
+    free(r);
+}
+
+/* ---- whole tables ---- */
+
+static bool is_blank_record(const struct csv_field *fields, size_t n)
+{
+    return n == 1 && fields[0].len == 0 && !fields[0].quoted;
+}
+
+int csv_table_load(const char *path, struct csv_table **out, struct err *err)
+{
+    *out = NULL;
+    struct csv_reader *r;
+    if (csv_open(path, &r, err) < 0)
+        return -1;
+    struct csv_table *t = xcalloc(1, sizeof *t);
+    size_t cells_cap = 0;
+    const struct csv_field *f;
+    size_t nf;
+    int rc;
+    while ((rc = csv_next(r, &f, &nf, err)) == 1) {
+        if (t->header == NULL) {
+            t->ncols = nf;
+            t->header = xcalloc(nf, sizeof *t->header);
+            for (size_t i = 0; i < nf; i++)
+                t->header[i] = xstrndup(f[i].ptr, f[i].len);
+            continue;
+        }
+        if (is_blank_record(f, nf))
+            continue;
+        if (nf != t->ncols) {
+            err_set(err, "%s:%zu: ragged row: %zu fields, header has %zu", path,
+                    csv_info(r)->line, nf, t->ncols);
+            rc = -1;
+            break;
+        }
+        if ((t->nrows + 1) * t->ncols > cells_cap) {
+            cells_cap = cells_cap ? cells_cap * 2 : 64 * t->ncols;
+            t->cells = xrealloc(t->cells, cells_cap * sizeof *t->cells);
+        }
+        for (size_t i = 0; i < nf; i++)
+            t->cells[t->nrows * t->ncols + i] = xstrndup(f[i].ptr, f[i].len);
+        t->nrows++;
+    }
+    csv_close(r);
+    if (rc == 0 && t->header == NULL) {
+        err_set(err, "%s is empty (no header row)", path);
+        rc = -1;
+    }
+    if (rc < 0) {
+        csv_table_free(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+int csv_table_col(const struct csv_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->header[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *csv_table_cell(const struct csv_table *t, size_t row, size_t col)
+{
+    if (row >= t->nrows || col >= t->ncols)
+        return NULL;
+    return t->cells[row * t->ncols + col];
+}
+
+void csv_table_free(struct csv_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->ncols; i++)
+        free(t->header[i]);
+    free(t->header);
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}

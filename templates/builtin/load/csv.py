@@ -1,0 +1,47 @@
+# load/csv: read the training table (and the test table in submit mode only), drop rows without a
+# target, subsample in search mode, encode the targets (class indices, or a transformed regression target).
+from threadpoolctl import threadpool_limits
+
+threadpool_limits(int(CONFIG.get("threads") or 1))
+DATA_DIR = CONFIG.get("data_dir", "./input")
+MODE = CONFIG.get("mode", "search")
+SEED = int(CONFIG.get("seed", 0))
+TARGETS = cfg_list("train_targets") or cfg_list("target_columns")
+PROBLEM = CONFIG.get("problem", "regression")
+TARGET_KIND = "classification" if PROBLEM in ("binary", "multiclass") else "regression"
+KINDS = kinds_from_config()
+ID_DTYPES = {c: str for c in cfg_list("id_columns") + KINDS["id"]}
+
+train_df = pd.read_csv(os.path.join(DATA_DIR, CONFIG["train_file"]), dtype=ID_DTYPES, low_memory=False)
+train_df = train_df.dropna(subset=TARGETS).reset_index(drop=True)
+if MODE == "search":
+    train_df = train_df.iloc[subsample_index(len(train_df), CONFIG.get("subsample_rows") or 0, SEED)]
+    train_df = train_df.reset_index(drop=True)
+test_df = None
+if MODE == "submit":
+    test_df = pd.read_csv(os.path.join(DATA_DIR, CONFIG["test_file"]), dtype=ID_DTYPES, low_memory=False)
+
+TARGET_TRANSFORM = {{target_transform}}
+if TARGET_TRANSFORM == "auto":
+    TARGET_TRANSFORM = "none"
+    if TARGET_KIND == "regression":
+        values = train_df[TARGETS].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        if CONFIG.get("metric") in ("rmsle", "rmsle_mean_columns") and np.nanmin(values) >= 0:
+            TARGET_TRANSFORM = "log1p"
+        elif CONFIG.get("metric") == "rmse_log" and np.nanmin(values) > 0:
+            TARGET_TRANSFORM = "log"
+
+CLASSES = []
+if TARGET_KIND == "classification":
+    Y_RAW = np.zeros((len(train_df), len(TARGETS)))
+    for t, col in enumerate(TARGETS):
+        labels = sorted(train_df[col].unique().tolist(), key=lambda v: (str(type(v)), v))
+        CLASSES.append(labels)
+        Y_RAW[:, t] = train_df[col].map({v: i for i, v in enumerate(labels)}).to_numpy(float)
+    Y = Y_RAW.copy()
+else:
+    CLASSES = [None] * len(TARGETS)
+    Y_RAW = train_df[TARGETS].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    Y = target_forward(Y_RAW, TARGET_TRANSFORM)
+log(f"Loaded {len(train_df)} training rows" + (f", {len(test_df)} test rows" if test_df is not None else "")
+    + f"; targets {TARGETS} ({PROBLEM}, transform {TARGET_TRANSFORM})")

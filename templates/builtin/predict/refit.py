@@ -1,0 +1,9 @@
+# predict/refit (submit mode only): refit the pipeline and every model once on all training rows, then
+# predict the test rows and write them in the sample's format.
+if MODE == "submit":
+    all_rows = np.arange(len(train_df))
+    pipe = FeaturePipeline(FEATURE_OPTIONS).fit(CV["frame"], Y, CV["kinds"])
+    fitted = fit_members(pipe.transform(CV["frame"], CV["kinds"], True), Y, CV["specs"])
+    averaged, _ = predict_members(fitted, pipe.transform(CV["test_frame"], CV["kinds"], False))
+    TEST_PRED = to_metric_space(averaged)
+    write_submission(TEST_PRED)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report/progress.h"
 #include "task/profile.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -114,22 +115,7 @@ void agent_event(struct agent *a, const char *type, json_t *data)
     struct err err = {{0}};
     if (a->store && store_event(a->store, type, data, NULL, &err) < 0)
         log_warn("journal: %s", err.msg);
-    if (a->cfg.run.events) {
-        json_t *line = json_object();
-        json_object_set_new(line, "type", json_string(type));
-        if (data)
-            json_object_update(line, data);
-        char *s = json_dumps(line, JSON_COMPACT);
-        if (s) {
-            pthread_mutex_lock(&a->lock);
-            fputs(s, stdout);
-            fputc('\n', stdout);
-            fflush(stdout);
-            pthread_mutex_unlock(&a->lock);
-        }
-        free(s);
-        json_decref(line);
-    }
+    progress_event(a->progress, type, data); /* the terminal display and --events (report/progress.h) */
 }
 
 void agent_note_score(struct agent *a, int lane, int64_t node_id, double score)
@@ -148,7 +134,7 @@ void agent_note_score(struct agent *a, int lane, int64_t node_id, double score)
         json_t *d = json_pack("{s:i,s:I,s:f}", "lane", lane, "node", (json_int_t)node_id, "score", score);
         agent_event(a, "new_best", d);
         json_decref(d);
-        log_info("new best %s %.6g (lane %d, node %lld)", a->metric, score, lane, (long long)node_id);
+        log_debug("new best %s %.6g (lane %d, node %lld)", a->metric, score, lane, (long long)node_id); /* the progress prints new_best */
     }
 }
 

@@ -41,6 +41,8 @@
 #include "util/config.h"
 #include "util/err.h"
 
+struct progress;
+
 struct agent {
     struct config cfg;
     struct task *task;
@@ -53,6 +55,7 @@ struct agent {
     struct llm_recorder recorder;
     struct store *store;
     struct exec_pool *pool;
+    struct progress *progress;  /* live display fed by agent_event (report/progress.h); NULL = none; caller owns */
     struct search_catalog *catalog;
     char *run_dir;
     char *metric;

@@ -182,7 +182,7 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
         pthread_mutex_lock(&a->lock);
         a->scripts_running++;
         pthread_mutex_unlock(&a->lock);
-        log_info("running %s/%s", area, label);
+        log_debug("running %s/%s", area, label); /* the progress prints script_finished */
         int rc = exec_pool_run(a->pool, &req, &out->res, err);
         pthread_mutex_lock(&a->lock);
         a->scripts_running--;
@@ -193,12 +193,17 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
             free(dir);
             return -1;
         }
-        if (out->res.status != EXEC_CANCELLED && store_exec_save(a->store, key, node_id, dir, &out->res, err) < 0)
-            log_warn("journal: %s", err->msg);
     }
     if (submit_mode)
         validate_submission(a, out);
+    /* the execution's record and its event are one step of the journal */
+    struct err jerr = {{0}};
+    bool stepped = store_step_begin(a->store, &jerr) == 0;
+    if (!cached && out->res.status != EXEC_CANCELLED && store_exec_save(a->store, key, node_id, dir, &out->res, &jerr) < 0)
+        log_warn("journal: %s", jerr.msg);
     event_finished(a, area, label, node_id, out, cached);
+    if (stepped && store_step_commit(a->store, &jerr) < 0)
+        log_warn("journal: %s", jerr.msg);
     free(key);
     free(dir);
     return 0;

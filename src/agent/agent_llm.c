@@ -102,8 +102,9 @@ char *agent_ask(struct agent *a, const char *stage, const char *call_id, json_t 
         .cheap = cheap,
         .context = ctx,
     };
-    if (!strcmp(stage, "retrieve") && strcmp(a->cfg.search.backend, "provider") == 0)
-        req.web_search = true;
+    if (!strcmp(stage, "retrieve"))
+        req.web_search = !strcmp(a->cfg.search.backend, "provider") ||
+                         (!strcmp(a->cfg.search.backend, "auto") && llm_client_can_web_search(a->llm, cheap));
     struct llm_reply reply = {0};
     int rc = llm_chat(a->llm, &req, &reply, err);
     free(system);

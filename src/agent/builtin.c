@@ -29,7 +29,8 @@ static int builtin_chat(void *state, const struct llm_request *req, const char *
     *retryable = false;
     *retry_after_s = -1;
     if (!req->context) {
-        err_set(err, "builtin: the request for stage %s carries no context", req->stage ? req->stage : "?");
+        err_set(err, "builtin: the offline planner answers only the stages of mlestar's pipeline (use `mlestar "
+                     "run`); it has no free-form chat (stage '%s')", req->stage ? req->stage : "?");
         return LLM_ERR_CONFIG;
     }
     double t0 = time_mono();

@@ -56,6 +56,11 @@ static int64_t add_node(struct agent *a, const struct script_job *job, const cha
     struct err err = {{0}};
     if (store_node_add(a->store, &n, &id, &err) < 0)
         log_warn("journal: %s", err.msg);
+    /* report/progress: which stage, lane, t and k each lane is at */
+    json_t *d = json_pack("{s:I,s:s,s:s,s:i,s:i,s:i}", "node", (json_int_t)id, "key", key, "stage", stage, "lane",
+                          job->lane, "outer_step", job->outer_step, "inner_step", job->inner_step);
+    agent_event(a, "script_started", d);
+    json_decref(d);
     return id;
 }
 

@@ -15,19 +15,30 @@
 #include "agent/facts.h"
 #include "agent/lane.h"
 #include "grade/metrics.h"
+#include "report/report.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
 
+/* report/progress: the metric and its direction in the journal, however they were settled */
+static int metric_event(struct agent *a, const char *source)
+{
+    json_t *d = json_pack("{s:s,s:b,s:s}", "metric", a->metric, "lower_is_better", a->lower_is_better, "source",
+                          source);
+    agent_event(a, "metric", d);
+    json_decref(d);
+    return 0;
+}
+
 static int settle_metric(struct agent *a, struct err *err)
 {
     if (a->metric && (*a->cfg.task.direction || a->task->lower_is_better >= 0))
-        return 0;
+        return metric_event(a, "task");
     if (a->metric) {
         const struct metric_info *m = metric_lookup(a->metric);
         if (m) {
             a->lower_is_better = m->lower_is_better;
-            return 0;
+            return metric_event(a, "metric table");
         }
     }
     return stage_metric(a, err);
@@ -53,6 +64,8 @@ static int finish(struct agent *a, const char *status, const char *message, int 
     json_t *d = json_pack("{s:s,s:s}", "status", status, "message", message ? message : "");
     agent_event(a, "run_finished", d);
     json_decref(d);
+    if (report_write(a->run_dir, &err) < 0) /* RUN/report.html (report/report.h) */
+        log_warn("report: %s", err.msg);
     return rc;
 }
 

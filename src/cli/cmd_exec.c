@@ -90,7 +90,12 @@ static void print_human(const struct exec_result *r, const char *attempt_dir)
         printf("score:        %.10g\n", r->score);
     else
         printf("score:        none\n");
-    printf("submission:   %s\n", r->has_submission ? r->submission_path : "none");
+    if (!r->has_submission)
+        printf("submission:   none\n");
+    else if (attempt_dir)
+        printf("submission:   %s\n", r->submission_path);
+    else
+        printf("submission:   written (in a temporary folder; use --keep DIR to keep it)\n");
     printf("network:      %s\n", r->network_isolated ? "isolated" : "not isolated");
     print_list("files read:", r->files_read, r->nfiles_read);
     print_list("reads denied:", r->files_blocked, r->nfiles_blocked);

@@ -4,17 +4,14 @@
  * when the run started), then the environment and flags on top, like a new
  * run. Settings that change what the run computes must match the journal's
  * unless --force. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "store/store.h"
-#include "util/fs.h"
 #include "util/jsonutil.h"
 #include "util/mem.h"
 
@@ -30,16 +27,9 @@ static int journal_settings(const char *run_dir, struct config *cfg, char **task
         return -1;
     const char *ini = json_str(run, "config_ini", "");
     *task_dir = xstrdup(json_str(run, "task_dir", ""));
-    char path[] = "/tmp/mlestar-resume-XXXXXX";
-    int fd = mkstemp(path);
-    int rc = fd < 0 ? err_sys(err, errno, "cannot create a temporary file in /tmp") : 0;
-    if (rc == 0) {
-        close(fd);
-        rc = fs_write_file(path, ini, strlen(ini), err);
-        if (rc == 0)
-            rc = config_load_file(cfg, path, err);
-        unlink(path);
-    }
+    char *name = xasprintf("%s/run.db (recorded settings)", run_dir);
+    int rc = config_load_text(cfg, name, ini, err);
+    free(name);
     json_decref(run);
     return rc;
 }

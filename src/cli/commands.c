@@ -10,6 +10,10 @@ const struct cli_command cli_commands[] = {
     {"run", "run the agent on a task and produce a validated submission", cmd_run},
     {"resume", "continue an interrupted run", cmd_resume},
     {"exec", "run one script in the sandbox against a task and print the verdict", cmd_exec},
+    {"llm", "send one prompt to the configured LLM provider and show the reply and its cost", cmd_llm},
+    {"grade", "score a submission against a task's answers and medal thresholds", cmd_grade},
+    {"bench", "run the agent on several tasks and seeds, grade each run, and tabulate the results", cmd_bench},
+    {"report", "write RUN/report.html: summary, score plot, lineage with diffs, final code", cmd_report},
     /* COMMANDS-TABLE: add `{"name", "summary", cmd_name},` above this line */
     {0, 0, 0},
 };

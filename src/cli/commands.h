@@ -9,6 +9,10 @@ int cmd_profile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_llm(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* COMMANDS-DECL: add `int cmd_<name>(int argc, char **argv);` above this line */
 
 #endif

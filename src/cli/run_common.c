@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "cli/cli.h"
+#include "report/progress.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -26,13 +28,50 @@ static void on_signal(int sig)
     signal(sig, SIG_DFL);
 }
 
+/* What the live display asks for at each redraw (from its own thread). */
+static void progress_stats(void *ctx, struct progress_stats *out)
+{
+    struct agent *a = ctx;
+    pthread_mutex_lock(&a->lock);
+    out->scripts_running = a->scripts_running;
+    out->scripts_run = a->scripts_run;
+    pthread_mutex_unlock(&a->lock);
+    out->elapsed_s = a->time_used_before + (time_mono() - a->t_start);
+    out->remaining_s = a->deadline > 0 ? agent_time_left(a) : -1;
+    struct llm_totals t;
+    llm_client_totals(a->llm, NULL, &t);
+    out->input_tokens = t.usage.input_tokens;
+    out->output_tokens = t.usage.output_tokens;
+    out->cost_usd = t.cost_usd;
+}
+
+/* The terminal display (a status block on a TTY, timestamped lines
+ * otherwise, nothing with --quiet) and --events' JSON lines on stdout. */
+static struct progress *start_progress(struct agent *a)
+{
+    const struct config *c = &a->cfg;
+    struct progress_opts o = {
+        .mode = c->run.quiet ? PROGRESS_QUIET : PROGRESS_AUTO,
+        .events = c->run.events,
+        .lanes = (int)c->pipeline.lanes,
+        .outer_steps = (int)c->pipeline.outer_steps,
+        .inner_steps = (int)c->pipeline.inner_steps,
+        .ensemble_rounds = (int)c->pipeline.ensemble_rounds,
+        .stats = progress_stats,
+        .stats_ctx = a,
+    };
+    if (o.mode == PROGRESS_AUTO && c->run.events && isatty(STDOUT_FILENO))
+        o.mode = PROGRESS_LINES; /* JSON lines on the same terminal: no block to redraw under them */
+    return progress_new(&o);
+}
+
 static void print_summary(struct agent *a, int rc, const char *error, double wall)
 {
     struct llm_totals t;
     llm_client_totals(a->llm, NULL, &t);
     char took[32];
     format_duration(wall, took, sizeof took);
-    FILE *out = stdout;
+    FILE *out = a->cfg.run.events ? stderr : stdout; /* with --events, stdout is the JSON stream's */
     fprintf(out, "\n== mlestar: %s ==\n", a->task->name);
     fprintf(out, "metric        %s (%s is better)\n", a->metric ? a->metric : "?", a->lower_is_better ? "lower" : "higher");
     if (a->has_best)
@@ -49,6 +88,7 @@ static void print_summary(struct agent *a, int rc, const char *error, double wal
     fprintf(out, "llm           %s: %ld calls, %ld input + %ld output tokens, $%.4f\n",
             llm_client_provider(a->llm), t.calls, t.usage.input_tokens, t.usage.output_tokens, t.cost_usd);
     fprintf(out, "journal       %s/run.db (`mlestar show %s`)\n", a->run_dir, a->run_dir);
+    fprintf(out, "report        %s/report.html\n", a->run_dir);
 }
 
 int run_agent(const struct config *cfg, const char *task_dir, const char *run_dir, bool resume)
@@ -67,7 +107,10 @@ int run_agent(const struct config *cfg, const char *task_dir, const char *run_di
     running_agent = a;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    a->progress = start_progress(a);
     int rc = agent_run(a, &err);
+    progress_free(a->progress);
+    a->progress = NULL;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_agent = NULL;

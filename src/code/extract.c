@@ -34,16 +34,24 @@ struct block_list {
 
 /* ---- lines --------------------------------------------------------------- */
 
-/* Copy of the text with every CRLF turned into LF (and a CR that ends the
- * text dropped). */
+/* Copy of the text with every CRLF (also CRCRLF, as doubly converted text
+ * has) turned into LF, and CRs that end the text dropped. */
 static char *fold_crlf(const char *text)
 {
     size_t n = strlen(text);
     char *out = xmalloc(n + 1);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
-        if (text[i] == '\r' && (text[i + 1] == '\n' || text[i + 1] == '\0'))
+        if (text[i] == '\r') {
+            size_t run = strspn(text + i, "\r");
+            bool line_end = text[i + run] == '\n' || text[i + run] == '\0';
+            if (!line_end) {
+                memcpy(out + j, text + i, run);
+                j += run;
+            }
+            i += run - 1;
             continue;
+        }
         out[j++] = text[i];
     }
     out[j] = '\0';
@@ -131,7 +139,10 @@ static void strip_glued_fence(struct block *b, char fence_char)
     while (run < len && b->content.data[len - 1 - run] == fence_char)
         run++;
     if (run >= 3) {
-        buf_truncate(&b->content, len - run);
+        len -= run;
+        while (len > 0 && strchr(" \t\r", b->content.data[len - 1]))
+            len--;
+        buf_truncate(&b->content, len);
         buf_putc(&b->content, '\n');
     }
 }

@@ -303,22 +303,24 @@ static void check_row(const struct check *ck, size_t row, struct cell_problem *p
             continue;
         }
         if (ck->kind[c] == KIND_BOOL && !parse_bool(cell)) {
-            problem(p, ck, row,
-                    xasprintf("column %s must be True or False like the sample, not `%s`", name, cell));
+            problem(p, ck, row, xasprintf("column %s must be True or False like the sample, "
+                                          "not `%s`", name, cell));
             continue;
         }
-        bool numeric = ck->kind[c] == KIND_NUMBER || (rules && (rules->probabilities ||
-                                                               rules->nonnegative || rules->positive));
+        bool numeric = ck->kind[c] == KIND_NUMBER ||
+                       (rules && (rules->probabilities || rules->nonnegative || rules->positive));
         if (!numeric)
             continue;
         if (!parse_number(cell, &v)) {
-            problem(p, ck, row, xasprintf("column %s must be a finite number, not `%s`", name, cell));
+            problem(p, ck, row,
+                    xasprintf("column %s must be a finite number, not `%s`", name, cell));
             sum_valid = false;
             continue;
         }
         sum += v;
         if (rules && rules->probabilities && (v < 0 || v > 1))
-            problem(p, ck, row, xasprintf("column %s is %s, outside [0, 1] for a probability", name, cell));
+            problem(p, ck, row,
+                    xasprintf("column %s is %s, outside [0, 1] for a probability", name, cell));
         else if (rules && rules->positive && v <= 0)
             problem(p, ck, row, xasprintf("column %s is %s, but values must be > 0", name, cell));
         else if (rules && rules->nonnegative && v < 0)
@@ -327,7 +329,8 @@ static void check_row(const struct check *ck, size_t row, struct cell_problem *p
     if (rules && rules->rows_sum_to_one && sum_valid) {
         double tol = rules->sum_tolerance > 0 ? rules->sum_tolerance : 1e-6;
         if (fabs(sum - 1.0) > tol)
-            problem(p, ck, row, xasprintf("the probabilities sum to %.9g, not 1 (normalize each row)", sum));
+            problem(p, ck, row,
+                    xasprintf("the probabilities sum to %.9g, not 1 (normalize each row)", sum));
     }
 }
 

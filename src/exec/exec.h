@@ -22,6 +22,16 @@
  * folder, no interpreter); every outcome of the script itself, crash or
  * not, is a 0 return with the verdict in struct exec_result.
  *
+ * What is used on a given machine: per-run memory and pids cgroups (v1, or
+ * v2 where our cgroup delegates them) else RLIMIT_AS / RLIMIT_NPROC (the
+ * latter only for non-root users; as root there is then no process limit,
+ * logged once); a network namespace where unshare() is permitted (else
+ * logged once and network_isolated=false); a mount namespace where the data
+ * folder is read-only and the task's private entries are covered; an empty
+ * capability set. Environment: only PATH, HOME, locale, pyenv and GPU
+ * variables are passed on (never API keys), plus extra_env. Details in
+ * run.c, spawn.c, cgroup.c and templates/sandbox/sitecustomize.py.
+ *
  * Thread-safe: several threads may call exec_run() at once (the pool does). */
 #ifndef MLESTAR_EXEC_EXEC_H
 #define MLESTAR_EXEC_EXEC_H
@@ -41,7 +51,7 @@ struct exec_limits {
     long long memory_bytes;    /* 0 = no limit */
     long max_procs;
     long long max_file_bytes;
-    long long output_cap_bytes;
+    long long output_cap_bytes;  /* stdout+stderr kept on disk (the end is always kept) */
     bool network;              /* true = allowed */
     int threads;               /* OMP/MKL/OpenBLAS threads; 0 = 1 */
 };
@@ -72,12 +82,15 @@ struct exec_result {
     bool timed_out;
     bool oom_killed;
     bool output_truncated;
-    double wall_s;
-    double cpu_s;
-    long long peak_rss_bytes;
+    double wall_s;                 /* start to the script's exit */
+    double cpu_s;                  /* user+system of the whole process tree */
+    long long peak_rss_bytes;      /* peak memory charged to the run's memory cgroup from
+                                      the script's first line (so not the ~10 MB of the
+                                      interpreter's start-up); else the largest RSS */
     char *stdout_path;
     char *stderr_path;
-    char *stdout_tail;             /* last EXEC_TAIL_MAX bytes */
+    char *stdout_tail;             /* last EXEC_TAIL_MAX bytes; NULL when a pool job was
+                                      cancelled before it started */
     char *stderr_tail;
     bool has_score;                /* a finite `Final Validation Performance:` line */
     double score;                  /* the last such line */
@@ -89,13 +102,19 @@ struct exec_result {
     size_t nfiles_blocked;
     char **writes_blocked;         /* writes the hook refused (outside the attempt folder) */
     size_t nwrites_blocked;
-    bool network_isolated;         /* false when isolation was asked for but not possible */
+    bool network_isolated;         /* the script had no network: false when it was allowed,
+                                      or asked for but not possible here */
     bool memory_cgroup;            /* the memory limit was a cgroup, not RLIMIT_AS */
 };
 
 int exec_run(const struct exec_request *req, struct exec_result *res, struct err *err);
 void exec_result_free(struct exec_result *res);
 const char *exec_status_name(enum exec_status s);
+/* Limits from the exec.* settings for one of `slots` concurrent scripts
+ * (slots < 1: exec.slots, else the number of cores): memory 0 means RAM /
+ * slots, threads are cores / slots (at least 1). Defaults in config.c:
+ * timeout 1h, grace 5s, 256 processes+threads, files up to 8G, 64M of
+ * output kept, no network. */
 struct exec_limits exec_limits_from_config(const struct config *cfg, int slots);
 
 /* Parses the last `Final Validation Performance: <float>` line of text.

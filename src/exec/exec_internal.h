@@ -80,8 +80,10 @@ struct workspace {
 
 /* Creates or refreshes the attempt folder for one run. */
 int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struct task *task,
-                      const char *script, struct err *err);
+                      const char *script, const char *python, struct err *err);
 void workspace_free(struct workspace *ws);
+/* Makes path an existing, empty folder (keeps the folder itself). */
+int workspace_empty_dir(const char *path, struct err *err);
 /* Reads files_read.txt into res->files_read / files_blocked / writes_blocked. */
 void workspace_read_file_log(const struct workspace *ws, struct exec_result *res);
 
@@ -124,7 +126,8 @@ struct spawn_plan {
     char *const *envp;
     const char *cwd;
     int out_w, err_w, devnull, status_w;
-    int cg_fds[2];
+    int gate_r, gate_w;        /* the child's Python waits on gate_r (as fd 3) */
+    int cg_fds[2];             /* cgroup.procs of the run, opened for writing */
     bool new_netns;
     bool new_mntns;            /* read-only data, hidden private entries */
     const char *ro_dir;        /* bind read-only; may be NULL */
@@ -142,6 +145,22 @@ struct spawn_plan {
 pid_t spawn_sentinel(const struct spawn_plan *plan, struct err *err);
 /* Whether unshare(CLONE_NEWNET) works here (probed once). */
 bool spawn_netns_supported(void);
+
+/* ---- pyenv.c ---- */
+
+/* Runs argv (argv[0] a path) with stdout captured into a malloc'd *out and
+ * stdin/stderr on /dev/null; returns the exit status, or -1 when it could
+ * not run, was killed or took longer than timeout_s. */
+int exec_capture_output(char *const argv[], double timeout_s, char **out);
+
+/* ---- hookcache.c ---- */
+
+/* The start-up hook compiled by `python` into an unchecked-hash .pyc, so
+ * the child does not compile it at every start (a few ms). Compiled once
+ * per interpreter and process from the hook at src_path; *pyc is static
+ * (do not free). Returns -1 when the interpreter cannot produce it. */
+int hook_bytecode(const char *python, const char *src_path, const char **pyc, size_t *len,
+                  const char **cache_tag);
 
 /* ---- run.c ---- */
 

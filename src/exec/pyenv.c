@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
+#include "exec/exec_internal.h"
 #include "util/assets.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -38,9 +39,7 @@ extern char **environ;
 
 static const char *const REQUIRED[] = {"numpy", "pandas", "sklearn", NULL};
 
-/* Runs argv with stdout captured (stdin and stderr to /dev/null); returns
- * the exit status, or -1 when it could not run or took too long. */
-static int run_capture(char *const argv[], double timeout_s, char **out)
+int exec_capture_output(char *const argv[], double timeout_s, char **out)
 {
     *out = NULL;
     int pipefd[2];
@@ -151,7 +150,7 @@ static int probe(const char *python, struct pyenv *env, struct err *err)
         return err_set(err, "the probe %s is missing from this build", PROBE_ASSET);
     char *argv[] = {(char *)python, "-c", (char *)script->data, NULL};
     char *out = NULL;
-    int status = run_capture(argv, PROBE_TIMEOUT_S, &out);
+    int status = exec_capture_output(argv, PROBE_TIMEOUT_S, &out);
     if (status != 0) {
         free(out);
         return err_set(err, "%s does not run as Python (the probe failed)", python);
@@ -186,7 +185,7 @@ static void detect_hardware(struct pyenv *env)
         return;
     char *argv[] = {smi, "--query-gpu=name", "--format=csv,noheader", NULL};
     char *out = NULL;
-    if (run_capture(argv, 20.0, &out) == 0) {
+    if (exec_capture_output(argv, 20.0, &out) == 0) {
         struct buf names = {0};
         char *s2 = NULL;
         for (char *line = strtok_r(out, "\n", &s2); line; line = strtok_r(NULL, "\n", &s2)) {

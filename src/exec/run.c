@@ -135,6 +135,7 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
     strv_set(env, "TMPDIR", ws->tmp_dir);
     strv_set(env, "TMP", ws->tmp_dir);
     strv_set(env, "TEMP", ws->tmp_dir);
+    strv_set(env, "MLESTAR_SANDBOX_GATE_FD", "3");
     strv_set(env, "MLESTAR_SANDBOX_ROOT", ws->dir);
     strv_set(env, "MLESTAR_SANDBOX_LOG", ws->files_read_path);
     strv_set(env, "MLESTAR_SANDBOX_DATA", ws->data_real ? ws->data_real : "");
@@ -159,7 +160,7 @@ struct run {
     int out_r, err_r, status_r;
     pid_t sentinel, child;
     enum phase phase;
-    double start, end, deadline, grace_deadline, kill_started;
+    double start, end, deadline, grace_deadline, kill_started, last_kill;
     bool out_eof, err_eof, status_eof;
     bool child_exited, timed_out, cancelled, gave_up;
     int child_status;
@@ -260,7 +261,7 @@ static void advance(struct run *r, double now)
         r->cancelled = true;
         start_killing(r, now);
     }
-    if (r->phase == PHASE_RUNNING && lim->timeout_s > 0 && now >= r->deadline) {
+    if (r->phase == PHASE_RUNNING && !r->child_exited && lim->timeout_s > 0 && now >= r->deadline) {
         r->timed_out = true;
         r->phase = PHASE_TERMINATING;
         r->grace_deadline = now + (lim->grace_s > 0 ? lim->grace_s : 0);
@@ -270,7 +271,8 @@ static void advance(struct run *r, double now)
         start_killing(r, now);
     if (r->child_exited)
         start_killing(r, now);
-    if (r->phase == PHASE_KILLING) {
+    if (r->phase == PHASE_KILLING && now - r->last_kill >= KILL_TICK_MS / 1000.0) {
+        r->last_kill = now;
         signal_everything(r, SIGKILL, r->kill_rounds++ > 0);
         if (now - r->kill_started > GIVE_UP_S) {
             log_warn("exec: processes of %s would not die after %.0f s; leaving them", r->ws.dir,
@@ -435,12 +437,16 @@ static void close_fd(int *fd)
 /* Starts the sentinel; on success the run's read ends are set. */
 static int launch(struct run *r, const char *python, struct exec_result *res, struct err *err)
 {
-    int out[2] = {-1, -1}, errp[2] = {-1, -1}, st[2] = {-1, -1};
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, st[2] = {-1, -1}, gate[2] = {-1, -1};
     int out_file = -1, err_file = -1, devnull = -1;
     struct strv env = {0};
     int rc = -1;
     if (make_pipe(out, err) < 0 || make_pipe(errp, err) < 0 || make_pipe(st, err) < 0)
         goto out;
+    if (pipe2(gate, O_CLOEXEC) < 0) {
+        err_sys(err, errno, "cannot create a pipe");
+        goto out;
+    }
     if ((out_file = open_output(r->ws.stdout_path, err)) < 0 ||
         (err_file = open_output(r->ws.stderr_path, err)) < 0)
         goto out;
@@ -454,6 +460,7 @@ static int launch(struct run *r, const char *python, struct exec_result *res, st
     struct spawn_plan plan = {
         .python = python, .argv = argv, .envp = env.v, .cwd = r->ws.dir,
         .out_w = out[1], .err_w = errp[1], .devnull = devnull, .status_w = st[1],
+        .gate_r = gate[0], .gate_w = gate[1],
         .cg_fds = {r->cg.join_fds[0], r->cg.join_fds[1]},
         .new_mntns = true, .ro_dir = r->ws.data_real,
         .hide = r->ws.deny, .hide_is_dir = r->ws.deny_is_dir, .nhide = r->ws.ndeny,
@@ -476,7 +483,7 @@ static int launch(struct run *r, const char *python, struct exec_result *res, st
 out:
     close_fd(&out[0]), close_fd(&out[1]), close_fd(&errp[0]), close_fd(&errp[1]);
     close_fd(&st[0]), close_fd(&st[1]), close_fd(&out_file), close_fd(&err_file);
-    close_fd(&devnull);
+    close_fd(&devnull), close_fd(&gate[0]), close_fd(&gate[1]);
     cgroup_close_join(&r->cg);
     strv_free(&env);
     return rc;
@@ -562,11 +569,14 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
                        python);
     struct run r = {.req = req, .cancel2 = cancel2, .out_r = -1, .err_r = -1, .status_r = -1};
     r.out.fd = r.errs.fd = -1;
-    if (workspace_prepare(&r.ws, req->attempt_dir, req->task, req->script, err) < 0) {
+    double t_begin = time_mono();
+    if (workspace_prepare(&r.ws, req->attempt_dir, req->task, req->script, python, err) < 0) {
         workspace_free(&r.ws);
         return -1;
     }
+    double t_ws = time_mono();
     cgroup_setup(&r.cg, req->limits.memory_bytes, req->limits.max_procs);
+    double t_cg = time_mono();
     if (launch(&r, python, res, err) < 0) {
         capture_finish(&r.out);
         capture_finish(&r.errs);
@@ -574,7 +584,9 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
         workspace_free(&r.ws);
         return -1;
     }
+    double t_launch = time_mono();
     supervise(&r);
+    double t_supervised = time_mono();
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     while (wait4(r.sentinel, NULL, 0, &ru) < 0 && errno == EINTR)
@@ -583,7 +595,11 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
     collect(&r, res);
     decide(&r, res, &ru);
     cgroup_destroy(&r.cg);
-    fs_rm_rf(r.ws.tmp_dir, NULL);
+    workspace_empty_dir(r.ws.tmp_dir, NULL);
+    log_debug("exec: %s: workspace %.1f ms, cgroups %.1f ms, launch %.1f ms, run %.1f ms "
+              "(child %.1f ms), wrap-up %.1f ms", r.ws.dir, (t_ws - t_begin) * 1e3,
+              (t_cg - t_ws) * 1e3, (t_launch - t_cg) * 1e3, (t_supervised - t_launch) * 1e3,
+              res->wall_s * 1e3, (time_mono() - t_supervised) * 1e3);
     int rc = 0;
     if (r.fork_errno) {
         rc = err_sys(err, r.fork_errno, "cannot start the script %s", r.ws.script_path);

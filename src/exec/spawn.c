@@ -12,8 +12,14 @@
  * and when the sentinel has exited, nothing the script started is alive.
  * wait4() on the sentinel gives the CPU time of the whole tree.
  *
- * The child, before execve: its own process group; joins the run's
- * cgroups; dies with the sentinel (PR_SET_PDEATHSIG); a new network
+ * The sentinel moves the child into the run's cgroups while the child's
+ * Python starts, and then writes one byte to the child's "gate" (fd 3 in
+ * the child): the start-up hook reads it before any of the script runs, so
+ * the script and everything it forks are inside the cgroups from its first
+ * line, and the migration's cost (an RCU grace period on cgroup v1) is
+ * hidden behind the interpreter's start-up instead of added to it.
+ *
+ * The child, before execve: its own process group; dies with the sentinel (PR_SET_PDEATHSIG); a new network
  * namespace (no interface but a downed loopback) unless the network is
  * allowed; a new mount namespace, where possible, in which the data folder
  * is re-mounted read-only and the task's private entries are covered by
@@ -163,13 +169,20 @@ static void fail_child(const struct spawn_plan *p, const char *what, int e)
     _exit(127);
 }
 
+/* Moves fd to 10 or above (keeping it close-on-exec), so the dup2() onto
+ * 0..3 below can never clobber another descriptor of the plan. */
+static int lift(const struct spawn_plan *p, int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    if (high < 0)
+        fail_child(p, "arranging descriptors", errno);
+    return high;
+}
+
 /* The child: never returns. */
 static void child_main(const struct spawn_plan *p, pid_t sentinel)
 {
     setpgid(0, 0);
-    for (int i = 0; i < 2; i++)
-        if (p->cg_fds[i] >= 0 && write(p->cg_fds[i], "0", 1) < 0)
-            fail_child(p, "joining the run's cgroup", errno);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != sentinel)
         _exit(127);
@@ -188,9 +201,11 @@ static void child_main(const struct spawn_plan *p, pid_t sentinel)
     drop_capabilities();
     if (chdir(p->cwd) < 0)
         fail_child(p, "entering the attempt folder", errno);
-    if (dup2(p->devnull, 0) < 0 || dup2(p->out_w, 1) < 0 || dup2(p->err_w, 2) < 0)
+    int in = lift(p, p->devnull), out = lift(p, p->out_w), errfd = lift(p, p->err_w);
+    int gate = lift(p, p->gate_r);
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 || dup2(gate, 3) < 0)
         fail_child(p, "redirecting output", errno);
-    close_from(3);
+    close_from(4);
     execve(p->python, p->argv, p->envp);
     int e = errno;
     put(2, "mlestar sandbox: cannot execute ");
@@ -199,6 +214,38 @@ static void child_main(const struct spawn_plan *p, pid_t sentinel)
     put_int(2, e);
     put(2, "\n");
     _exit(127);
+}
+
+/* Puts the child into the run's cgroups, then opens its gate: "1" when it
+ * is in every one, "0" (the hook then exits 125) when a move failed. The
+ * move costs an RCU grace period on cgroup v1 (several ms); doing it here
+ * while the child's Python starts up hides most of it, and the hook keeps
+ * the script from running before it is done. */
+static void join_cgroups_and_open_gate(const struct spawn_plan *p, pid_t child)
+{
+    char digits[24];
+    int i = (int)sizeof digits;
+    unsigned long u = (unsigned long)child;
+    do {
+        digits[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && i > 0);
+    const char *verdict = "1";
+    for (int k = 0; k < 2; k++) {
+        if (p->cg_fds[k] < 0)
+            continue;
+        if (write(p->cg_fds[k], digits + i, sizeof digits - (size_t)i) < 0) {
+            int e = errno;
+            put(p->err_w, "mlestar sandbox: moving the script into its cgroup failed: errno ");
+            put_int(p->err_w, e);
+            put(p->err_w, "\n");
+            verdict = "0";
+        }
+    }
+    ssize_t n = write(p->gate_w, verdict, 1);
+    (void)n;
+    close(p->gate_w);
+    close(p->gate_r);
 }
 
 /* The sentinel: never returns. */
@@ -211,7 +258,8 @@ static void sentinel_main(const struct spawn_plan *p, pid_t parent)
     static const int ignored[] = {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU};
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
         signal(ignored[i], SIG_IGN);
-    int wanted[] = {0, 1, 2, p->out_w, p->err_w, p->devnull, p->status_w, p->cg_fds[0], p->cg_fds[1]};
+    int wanted[] = {0, 1, 2, p->out_w, p->err_w, p->devnull, p->status_w, p->gate_r, p->gate_w,
+                    p->cg_fds[0], p->cg_fds[1]};
     int keep[sizeof wanted / sizeof wanted[0]];
     int nkeep = 0;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
@@ -228,6 +276,7 @@ static void sentinel_main(const struct spawn_plan *p, pid_t parent)
     if (child == 0)
         child_main(p, self);
     setpgid(child, child);
+    join_cgroups_and_open_gate(p, child);
     send_record(p->status_w, SPAWN_STARTED, child);
     for (;;) {
         int status;

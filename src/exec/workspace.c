@@ -3,9 +3,9 @@
  *   ATTEMPT/solution.py       the script (rewritten every run)
  *   ATTEMPT/input/            one symlink per visible task file, pointing at
  *                             the real data (never copies); re-made every run
- *   ATTEMPT/final/            emptied every run: the submission goes here
+ *   ATTEMPT/final/            emptied before every run: the submission goes here
  *   ATTEMPT/working/          scratch space the script may keep between runs
- *   ATTEMPT/tmp/              TMPDIR, emptied every run
+ *   ATTEMPT/tmp/              TMPDIR, emptied before and after every run
  *   ATTEMPT/.sandbox/         the start-up hook (sitecustomize.py)
  *   ATTEMPT/stdout.txt, stderr.txt, files_read.txt
  *
@@ -19,6 +19,7 @@
  * mounts where it can. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -147,26 +148,78 @@ static void collect_private(struct workspace *ws, const struct task *task)
     free(root);
 }
 
-static int fresh_dir(const char *path, struct err *err)
+/* Makes `path` an existing, empty folder. Keeps the folder itself: on some
+ * file systems (ext4 mounted with `discard`) every rmdir or unlink of a
+ * file with data costs milliseconds, so nothing is removed that need not be. */
+int workspace_empty_dir(const char *path, struct err *err)
 {
-    if (fs_rm_rf(path, err) < 0)
-        return -1;
-    return fs_mkdir_p(path, 0755, err);
+    DIR *d = opendir(path);
+    if (!d)
+        return fs_mkdir_p(path, 0755, err);
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *child = fs_join(path, e->d_name);
+        if (fs_rm_rf(child, err) < 0)
+            rc = -1;
+        free(child);
+    }
+    closedir(d);
+    return rc;
 }
 
-static int write_hook(const struct workspace *ws, struct err *err)
+/* Writes data to path unless the file already holds exactly it (reruns). */
+static int write_if_changed(const char *path, const char *data, size_t len, struct err *err)
+{
+    char *old = NULL;
+    size_t old_len = 0;
+    int rc = 0;
+    if (fs_read_file(path, len + 1, &old, &old_len, NULL) < 0 || old_len != len ||
+        memcmp(old, data, len) != 0)
+        rc = fs_write_file(path, data, len, err);
+    free(old);
+    return rc;
+}
+
+/* The hook, and its bytecode when the interpreter can make it. */
+static int write_hook(const struct workspace *ws, const char *python, struct err *err)
 {
     const struct asset *hook = assets_get(HOOK_ASSET);
     if (!hook)
         return err_set(err, "the sandbox hook %s is missing from this build", HOOK_ASSET);
+    if (fs_mkdir_p(ws->hook_dir, 0755, err) < 0)
+        return -1;
     char *path = fs_join(ws->hook_dir, "sitecustomize.py");
-    int rc = fs_write_file(path, hook->data, hook->len, err);
+    int rc = write_if_changed(path, hook->data, hook->len, err);
+    const char *pyc, *tag;
+    size_t pyc_len;
+    if (rc == 0 && python && hook_bytecode(python, path, &pyc, &pyc_len, &tag) == 0) {
+        char *cache_dir = fs_join(ws->hook_dir, "__pycache__");
+        char *name = xasprintf("sitecustomize.%s.pyc", tag);
+        char *pyc_path = fs_join(cache_dir, name);
+        if (fs_mkdir_p(cache_dir, 0755, NULL) == 0)
+            write_if_changed(pyc_path, pyc, pyc_len, NULL); /* only a speed-up */
+        free(pyc_path);
+        free(name);
+        free(cache_dir);
+    }
     free(path);
     return rc;
 }
 
+static int truncate_file(const char *path, struct err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_sys(err, errno, "cannot create %s", path);
+    close(fd);
+    return 0;
+}
+
 int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struct task *task,
-                      const char *script, struct err *err)
+                      const char *script, const char *python, struct err *err)
 {
     memset(ws, 0, sizeof *ws);
     if (fs_mkdir_p(attempt_dir, 0755, err) < 0)
@@ -185,21 +238,19 @@ int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struc
     char *working = fs_join(ws->dir, "working");
     int rc = fs_write_file(ws->script_path, script, strlen(script), err);
     if (rc == 0)
-        rc = fresh_dir(ws->input_dir, err);
+        rc = workspace_empty_dir(ws->input_dir, err);
     if (rc == 0)
         rc = link_inputs(ws, task, err);
     if (rc == 0)
-        rc = fresh_dir(ws->final_dir, err);
+        rc = workspace_empty_dir(ws->final_dir, err);
     if (rc == 0)
-        rc = fresh_dir(ws->tmp_dir, err);
+        rc = workspace_empty_dir(ws->tmp_dir, err);
     if (rc == 0)
         rc = fs_mkdir_p(working, 0755, err);
     if (rc == 0)
-        rc = fresh_dir(ws->hook_dir, err);
+        rc = write_hook(ws, python, err);
     if (rc == 0)
-        rc = write_hook(ws, err);
-    if (rc == 0 && unlink(ws->files_read_path) < 0 && errno != ENOENT)
-        rc = err_sys(err, errno, "cannot remove %s", ws->files_read_path);
+        rc = truncate_file(ws->files_read_path, err);
     free(working);
     if (rc == 0)
         collect_private(ws, task);

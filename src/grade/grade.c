@@ -130,14 +130,14 @@ static int string_list(json_t *v, const char *field, char ***out, size_t *n, str
         return 0;
     }
     if (!json_is_array(v) || json_array_size(v) == 0)
-        return err_set(err, "task.json: `%s` must be a column name or a non-empty list of names",
+        return err_set(err, "`%s` must be a column name or a non-empty list of names",
                        field);
     *n = json_array_size(v);
     *out = xcalloc(*n, sizeof **out);
     for (size_t i = 0; i < *n; i++) {
         json_t *item = json_array_get(v, i);
         if (!json_is_string(item))
-            return err_set(err, "task.json: `%s` item %zu is not a string", field, i + 1);
+            return err_set(err, "`%s` item %zu is not a string", field, i + 1);
         (*out)[i] = xstrdup(json_string_value(item));
     }
     return 0;
@@ -150,11 +150,11 @@ static int read_thresholds(json_t *t, struct task_spec *spec, struct err *err)
     const char *names[] = {"gold", "silver", "bronze", "median"};
     double *slots[] = {&spec->gold, &spec->silver, &spec->bronze, &spec->median};
     if (!json_is_object(t))
-        return err_set(err, "task.json: `thresholds` must be an object or null");
+        return err_set(err, "`thresholds` must be an object or null");
     for (size_t i = 0; i < 4; i++) {
         json_t *v = json_object_get(t, names[i]);
         if (!json_is_number(v))
-            return err_set(err, "task.json: thresholds.%s must be a number", names[i]);
+            return err_set(err, "thresholds.%s must be a number", names[i]);
         *slots[i] = json_number_value(v);
     }
     spec->has_thresholds = true;
@@ -178,26 +178,27 @@ static int parse_spec(json_t *root, const char *task_dir, struct task_spec *spec
     spec->name = json_is_string(id) ? xstrdup(json_string_value(id)) : folder_name(task_dir);
     const char *metric = json_string_value(json_object_get(root, "metric"));
     if (!metric)
-        return err_set(err, "task.json: `metric` is missing");
+        return err_set(err, "`metric` is missing");
     spec->metric = metric_lookup(metric);
     if (!spec->metric)
-        return err_set(err, "task.json: metric `%s` is not one mlestar computes (known: %s)", metric,
+        return err_set(err, "metric `%s` is not one mlestar computes (known: %s)", metric,
                        metric_names());
     spec->lower_is_better = spec->metric->lower_is_better;
     json_t *lower = json_object_get(root, "lower_is_better");
     if (json_is_boolean(lower) && json_boolean_value(lower) != spec->lower_is_better)
-        return err_set(err, "task.json: lower_is_better is %s, but %s is %s-is-better", 
+        return err_set(err, "lower_is_better is %s, but %s is %s-is-better",
                        json_boolean_value(lower) ? "true" : "false", spec->metric->name,
                        spec->lower_is_better ? "lower" : "higher");
-    if (string_list(json_object_get(root, "id_column"), "id_column", &spec->ids, &spec->n_ids, err) < 0 ||
+    if (string_list(json_object_get(root, "id_column"), "id_column", &spec->ids, &spec->n_ids,
+                    err) < 0 ||
         string_list(json_object_get(root, "target_columns"), "target_columns", &spec->targets,
                     &spec->n_targets, err) < 0)
         return -1;
     if (spec->n_targets > 1 && !spec->metric->multi_column)
-        return err_set(err, "task.json: %s scores one target column, but %zu are listed",
+        return err_set(err, "%s scores one target column, but %zu are listed",
                        spec->metric->name, spec->n_targets);
     if (spec->metric->input == METRIC_INPUT_CLASS_PROBS && spec->n_targets < 2)
-        return err_set(err, "task.json: %s needs one target column per class (2 or more)",
+        return err_set(err, "%s needs one target column per class (2 or more)",
                        spec->metric->name);
     const char *answers = json_string_value(json_object_get(root, "answers"));
     spec->answers_path = fs_join(task_dir, answers ? answers : "private/answers.csv");
@@ -223,48 +224,94 @@ static int read_spec(const char *task_dir, struct task_spec *spec, struct err *e
 
 /* ---- step 2: the submission ---------------------------------------------- */
 
-static int invalid(struct grade_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int invalid(struct grade_result *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int invalid(struct grade_result *out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    struct buf b = {0};
-    char *msg;
+    char *msg = NULL;
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
-    buf_puts(&b, msg ? msg : "invalid submission");
-    free(msg);
     out->valid = false;
-    out->invalid_reason = buf_detach(&b);
+    out->invalid_reason = msg ? msg : xstrdup("invalid submission");
     return 1;
 }
 
-static int find_columns(struct grading *g, struct grade_result *out, struct err *err)
+static enum cell_kind column_kind(const struct csv_table *t, size_t col)
+{
+    bool numbers = true, bools = true;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *cell = csv_table_cell(t, r, col);
+        double v;
+        numbers = numbers && parse_number(cell, &v);
+        bools = bools && parse_bool(cell) >= 0;
+    }
+    return bools ? CELL_BOOL : numbers ? CELL_NUMBER : CELL_TEXT;
+}
+
+static int missing_column(const struct task_spec *s, const char *name, struct grade_result *out)
+{
+    struct buf need = {0};
+    for (size_t i = 0; i < s->n_ids + s->n_targets && i < 12; i++)
+        buf_printf(&need, "%s%s", i ? ", " : "", i < s->n_ids ? s->ids[i] : s->targets[i - s->n_ids]);
+    int rc = invalid(out, "the submission has no column `%s` (it needs %s)", name, buf_str(&need));
+    buf_free(&need);
+    return rc;
+}
+
+/* Resolves names to column indices in one table; a missing name is
+ * reported by the caller. Returns the first missing name or NULL. */
+static const char *resolve(const struct csv_table *t, char *const *names, size_t n, size_t *cols)
+{
+    for (size_t i = 0; i < n; i++) {
+        int c = csv_table_col(t, names[i]);
+        if (c < 0)
+            return names[i];
+        cols[i] = (size_t)c;
+    }
+    return NULL;
+}
+
+/* The answers' columns (a task error when missing) and their kinds. */
+static int answer_columns(struct grading *g, struct err *err)
 {
     const struct task_spec *s = g->spec;
     g->ans_id_cols = xcalloc(s->n_ids, sizeof(size_t));
-    g->sub_id_cols = xcalloc(s->n_ids, sizeof(size_t));
     g->ans_cols = xcalloc(s->n_targets, sizeof(size_t));
-    g->sub_cols = xcalloc(s->n_targets, sizeof(size_t));
-    for (size_t pass = 0; pass < 2; pass++) {
-        char **names = pass ? s->targets : s->ids;
-        size_t n = pass ? s->n_targets : s->n_ids;
-        size_t *ans = pass ? g->ans_cols : g->ans_id_cols, *sub = pass ? g->sub_cols : g->sub_id_cols;
-        for (size_t i = 0; i < n; i++) {
-            int a = csv_table_col(g->answers, names[i]);
-            if (a < 0)
-                return err_set(err, "%s has no column `%s` (named in task.json)", s->answers_path,
-                               names[i]);
-            ans[i] = (size_t)a;
-            int c = csv_table_col(g->sub, names[i]);
-            if (c < 0)
-                return invalid(out, "the submission has no column `%s` (it needs %s%s%s)", names[i],
-                               s->ids[0], s->n_ids > 1 ? ", ..." : "", ", and the target columns");
-            sub[i] = (size_t)c;
-        }
+    const char *missing = resolve(g->answers, s->ids, s->n_ids, g->ans_id_cols);
+    if (!missing)
+        missing = resolve(g->answers, s->targets, s->n_targets, g->ans_cols);
+    if (missing)
+        return err_set(err, "%s has no column `%s` (named in task.json)", s->answers_path, missing);
+    for (size_t c = 0; c < s->n_targets; c++)
+        for (size_t r = 0; r < g->answers->nrows; r++)
+            if (blank(csv_table_cell(g->answers, r, g->ans_cols[c])))
+                return err_set(err, "%s: row %zu, column %s is empty", s->answers_path, r + 1,
+                               s->targets[c]);
+    g->kinds = xcalloc(s->n_targets, sizeof *g->kinds);
+    for (size_t c = 0; c < s->n_targets; c++) {
+        g->kinds[c] = column_kind(g->answers, g->ans_cols[c]);
+        if (g->kinds[c] == CELL_TEXT && s->metric->input != METRIC_INPUT_LABEL)
+            return err_set(err, "%s: column %s holds text, but %s needs numbers", s->answers_path,
+                           s->targets[c], s->metric->name);
     }
+    return 0;
+}
+
+/* The submission's columns: 0, or 1 with an invalid result. */
+static int submission_columns(struct grading *g, struct grade_result *out)
+{
+    const struct task_spec *s = g->spec;
+    g->sub_id_cols = xcalloc(s->n_ids, sizeof(size_t));
+    g->sub_cols = xcalloc(s->n_targets, sizeof(size_t));
+    const char *missing = resolve(g->sub, s->ids, s->n_ids, g->sub_id_cols);
+    if (!missing)
+        missing = resolve(g->sub, s->targets, s->n_targets, g->sub_cols);
+    if (missing)
+        return missing_column(s, missing, out);
     if (s->metric->input == METRIC_INPUT_CLASS_PROBS && g->sub->ncols != s->n_ids + s->n_targets)
         return invalid(out, "the submission has %zu columns; %s wants exactly the id column and the "
                        "%zu class columns", g->sub->ncols, s->metric->name, s->n_targets);
@@ -384,18 +431,6 @@ static int match_ids(struct grading *g, struct grade_result *out)
     return 0;
 }
 
-static enum cell_kind column_kind(const struct csv_table *t, size_t col)
-{
-    bool numbers = true, bools = true;
-    for (size_t r = 0; r < t->nrows; r++) {
-        const char *cell = csv_table_cell(t, r, col);
-        double v;
-        numbers = numbers && parse_number(cell, &v);
-        bools = bools && parse_bool(cell) >= 0;
-    }
-    return bools ? CELL_BOOL : numbers ? CELL_NUMBER : CELL_TEXT;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -435,17 +470,10 @@ static double dict_code(const struct grading *g, const char *s)
     return hit ? (double)(hit - g->dict) : -1;
 }
 
-static int encode_answers(struct grading *g, struct err *err)
+static void encode_answers(struct grading *g)
 {
     const struct task_spec *s = g->spec;
     size_t n = g->answers->nrows, k = s->n_targets;
-    g->kinds = xcalloc(k, sizeof *g->kinds);
-    for (size_t c = 0; c < k; c++) {
-        g->kinds[c] = column_kind(g->answers, g->ans_cols[c]);
-        if (g->kinds[c] == CELL_TEXT && s->metric->input != METRIC_INPUT_LABEL)
-            return err_set(err, "%s: column %s holds text, but %s needs numbers", s->answers_path,
-                           s->targets[c], s->metric->name);
-    }
     build_dict(g);
     g->y_true = xcalloc(n * k, sizeof *g->y_true);
     for (size_t i = 0; i < n; i++) {
@@ -461,7 +489,6 @@ static int encode_answers(struct grading *g, struct err *err)
                 parse_number(cell, v);
         }
     }
-    return 0;
 }
 
 static const char *range_problem(enum metric_range range, double v)
@@ -561,20 +588,21 @@ static void grading_free(struct grading *g)
     free(g->y_pred);
 }
 
-/* Steps 2 and 3 with both tables loaded. 0 graded (valid or not), -1 task error. */
+/* Steps 2 and 3 with both tables loaded and the answers checked. 0 graded
+ * (valid or not), -1 when the metric cannot be computed on the answers. */
 static int grade_tables(struct grading *g, struct grade_result *out, struct err *err)
 {
     const struct task_spec *s = g->spec;
-    int rc = find_columns(g, out, err);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (g->sub->nrows != g->answers->nrows)
-        return invalid(out, "the submission has %zu rows, the answers have %zu (one row per test "
-                       "id)", g->sub->nrows, g->answers->nrows) > 0 ? 0 : -1;
+    if (submission_columns(g, out) != 0)
+        return 0;
+    if (g->sub->nrows != g->answers->nrows) {
+        invalid(out, "the submission has %zu rows, the answers have %zu (one row per test id)",
+                g->sub->nrows, g->answers->nrows);
+        return 0;
+    }
     if (match_ids(g, out) != 0)
         return 0;
-    if (encode_answers(g, err) < 0)
-        return -1;
+    encode_answers(g);
     if (encode_submission(g, out) != 0)
         return 0;
     double raw;
@@ -586,36 +614,43 @@ static int grade_tables(struct grading *g, struct grade_result *out, struct err 
     return 0;
 }
 
+static void result_from_spec(const struct task_spec *spec, size_t rows, struct grade_result *out)
+{
+    out->task = xstrdup(spec->name);
+    out->metric = xstrdup(spec->metric->name);
+    out->lower_is_better = spec->lower_is_better;
+    out->rows = rows;
+    out->has_thresholds = spec->has_thresholds;
+    out->gold = spec->gold;
+    out->silver = spec->silver;
+    out->bronze = spec->bronze;
+    out->median = spec->median;
+}
+
 int grade_submission(const char *task_dir, const char *submission_path, struct grade_result *out,
                      struct err *err)
 {
     memset(out, 0, sizeof *out);
     struct task_spec spec = {0};
     struct csv_table *answers = NULL, *sub = NULL;
+    struct grading g = {.spec = &spec};
     int rc = read_spec(task_dir, &spec, err);
     if (rc == 0 && csv_table_load(spec.answers_path, &answers, err) < 0)
         rc = err_prefix(err, "the task's answers");
-    if (rc < 0) {
-        spec_free(&spec);
-        return -1;
+    g.answers = answers;
+    if (rc == 0)
+        rc = answer_columns(&g, err);
+    if (rc == 0) {
+        result_from_spec(&spec, answers->nrows, out);
+        struct err sub_err = {{0}};
+        if (csv_table_load(submission_path, &sub, &sub_err) < 0) {
+            invalid(out, "cannot read the submission: %s", sub_err.msg);
+        } else {
+            g.sub = sub;
+            rc = grade_tables(&g, out, err);
+        }
     }
-    out->task = xstrdup(spec.name);
-    out->metric = xstrdup(spec.metric->name);
-    out->lower_is_better = spec.lower_is_better;
-    out->rows = answers->nrows;
-    out->has_thresholds = spec.has_thresholds;
-    out->gold = spec.gold;
-    out->silver = spec.silver;
-    out->bronze = spec.bronze;
-    out->median = spec.median;
-    struct err sub_err = {{0}};
-    if (csv_table_load(submission_path, &sub, &sub_err) < 0) {
-        invalid(out, "cannot read the submission: %s", sub_err.msg);
-    } else {
-        struct grading g = {.spec = &spec, .answers = answers, .sub = sub};
-        rc = grade_tables(&g, out, err);
-        grading_free(&g);
-    }
+    grading_free(&g);
     csv_table_free(sub);
     csv_table_free(answers);
     spec_free(&spec);

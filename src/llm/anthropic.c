@@ -6,7 +6,7 @@
  *
  * Request: system messages joined into the top-level `system` field; the
  * other turns as messages with roles user/assistant; max_tokens (required
- * by the API); temperature clamped to the API's range 0..1. The API has no
+ * by the API; lowered to the model's limit when known, see limits.c); temperature clamped to the API's range 0..1. The API has no
  * JSON mode: json_output relies on the prompt. web_search attaches the
  * server tool web_search_20250305 (at most 5 searches per call); its results
  * and the text's citations come back as sources (parse.c). A reply stopped
@@ -64,7 +64,8 @@ static char *build_body(const struct anthropic *a, const struct llm_request *req
 {
     json_t *body = json_object();
     json_object_set_new(body, "model", llm_json_str(model));
-    json_object_set_new(body, "max_tokens", json_integer(req->max_tokens > 0 ? req->max_tokens : a->max_tokens));
+    long max_tokens = req->max_tokens > 0 ? req->max_tokens : a->max_tokens;
+    json_object_set_new(body, "max_tokens", json_integer(llm_clamp_max_tokens(model, max_tokens)));
     char *system = llm_request_system_text(req);
     if (system)
         json_object_set_new(body, "system", llm_json_str(system));

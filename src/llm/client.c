@@ -143,12 +143,8 @@ struct llm_client *llm_client_new(const struct config *cfg, struct err *err)
     c->token_limit = cfg->llm.token_limit;
     c->cost_limit = cfg->llm.cost_limit;
     c->backoff_base = backoff_base_from_env();
-    if (open_files(c, cfg, err) < 0) {
-        llm_client_free(c);
-        return NULL;
-    }
     c->state = ops->create(cfg, err);
-    if (!c->state) {
+    if (!c->state || open_files(c, cfg, err) < 0) {
         llm_client_free(c);
         return NULL;
     }
@@ -456,6 +452,18 @@ static void add_usage(struct llm_usage *sum, const struct llm_usage *u)
     sum->cached_tokens += u->cached_tokens;
 }
 
+/* "openai: gave up after 3 tries: <the last fault, without its provider prefix>". */
+static void note_gave_up(const struct llm_client *c, struct err *err, int tries)
+{
+    size_t n = strlen(c->ops->name);
+    const char *last = err->msg;
+    if (!strncmp(last, c->ops->name, n) && !strncmp(last + n, ": ", 2))
+        last += n + 2;
+    char copy[ERR_MSG_MAX];
+    snprintf(copy, sizeof copy, "%s", last);
+    err_set(err, "%s: gave up after %d %s: %s", c->ops->name, tries, tries == 1 ? "try" : "tries", copy);
+}
+
 static int call_with_retries(struct llm_client *c, const struct llm_request *req, struct llm_reply *reply,
                              struct err *err)
 {
@@ -487,7 +495,7 @@ static int call_with_retries(struct llm_client *c, const struct llm_request *req
         reply->tries = try;
     }
     if (rc == LLM_ERR_EXHAUSTED)
-        err_prefix(err, "%s: gave up after %d tries", c->ops->name, try);
+        note_gave_up(c, err, try);
     return rc;
 }
 

@@ -8,7 +8,7 @@
  * Request: system messages become systemInstruction; user/assistant turns
  * become contents with roles user/model; generationConfig carries
  * temperature and maxOutputTokens (which, for thinking models, also bounds
- * the thinking); json_output asks for responseMimeType application/json,
+ * the thinking; lowered to the model's limit when known, see limits.c); json_output asks for responseMimeType application/json,
  * except together with web search, which that mode does not support.
  * web_search attaches the google_search tool; the grounding sources come
  * back from groundingMetadata (parse.c). */
@@ -80,7 +80,7 @@ static json_t *build_contents(const struct llm_request *req, const char *system)
     return contents;
 }
 
-static char *build_body(const struct gemini *g, const struct llm_request *req)
+static char *build_body(const struct gemini *g, const struct llm_request *req, const char *model)
 {
     char *system = llm_request_system_text(req);
     json_t *body = json_object();
@@ -93,7 +93,8 @@ static char *build_body(const struct gemini *g, const struct llm_request *req)
         json_object_set_new(body, "systemInstruction", text_part(system));
     json_t *gen = json_object();
     json_object_set_new(gen, "temperature", json_real(req->temperature >= 0 ? req->temperature : g->temperature));
-    json_object_set_new(gen, "maxOutputTokens", json_integer(req->max_tokens > 0 ? req->max_tokens : g->max_tokens));
+    long max_tokens = req->max_tokens > 0 ? req->max_tokens : g->max_tokens;
+    json_object_set_new(gen, "maxOutputTokens", json_integer(llm_clamp_max_tokens(model, max_tokens)));
     if (req->json_output && !req->web_search)
         json_object_set_new(gen, "responseMimeType", json_string("application/json"));
     json_object_set_new(body, "generationConfig", gen);
@@ -111,7 +112,7 @@ static int gemini_chat(void *state, const struct llm_request *req, const char *m
     struct gemini *g = state;
     const char *name = !strncmp(model, "models/", 7) ? model + 7 : model;
     char *url = xasprintf("%s/models/%s:generateContent", g->base, name);
-    char *body = build_body(g, req);
+    char *body = build_body(g, req, model);
     struct llm_http_header headers[] = {{"x-goog-api-key", g->key}};
     struct llm_http_response resp;
     llm_http_post(url, headers, 1, body, g->timeout, &resp);

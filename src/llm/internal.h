@@ -10,7 +10,7 @@
  *   recorder.c  the JSON-lines recorder (llm.record) and the record format
  *   http.c      one POST with libcurl, and the classification of its outcome
  *   parse.c     pure parsers of response and error bodies (see parse.h)
- *   prices.c    the price table; key.c + sha256.c the request key
+ *   prices.c    the price table; key.c the request key
  *
  * Nothing here is thread-unsafe unless said: providers' states are read-only
  * after create(), so one state serves every thread. */
@@ -126,7 +126,13 @@ bool llm_price_find(const struct llm_price_table *t, const char *model, struct l
 /* USD for usage at price (input_tokens includes cached_tokens). */
 double llm_price_cost(const struct llm_price *p, const struct llm_usage *u);
 
-/* ---- request keys (key.c, sha256.c) ---- */
+/* ---- output limits (limits.c) ---- */
+/* Most output tokens `model` accepts per call; 0 when unknown. */
+long llm_model_max_output(const char *model);
+/* requested, lowered to the model's limit when one is known. */
+long llm_clamp_max_tokens(const char *model, long requested);
+
+/* ---- request keys (key.c) ---- */
 void llm_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ---- recorder.c ---- */

@@ -16,7 +16,8 @@
  *     (llm_client_can_web_search() says so up front);
  *   - o1-mini / o1-preview accept no system role: system text becomes the
  *     first user message.
- * json_output sends response_format json_object, but only when a message
+ * The token limit is lowered to the model's own maximum when known
+ * (limits.c). json_output sends response_format json_object, but only when a message
  * mentions JSON, which the API requires (else it answers 400). */
 #include "llm/internal.h"
 
@@ -142,7 +143,7 @@ static int openai_chat(void *state, const struct llm_request *req, const char *m
 {
     struct openai *o = state;
     char *body = build_body(req, model, req->temperature >= 0 ? req->temperature : o->temperature,
-                            req->max_tokens > 0 ? req->max_tokens : o->max_tokens);
+                            llm_clamp_max_tokens(model, req->max_tokens > 0 ? req->max_tokens : o->max_tokens));
     char *auth = o->key ? xasprintf("Bearer %s", o->key) : NULL;
     struct llm_http_header headers[] = {{"Authorization", auth}};
     struct llm_http_response resp;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/fs.h"
 #include "util/mem.h"
 
 static const struct llm_price builtin_prices[] = {

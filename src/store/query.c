@@ -99,7 +99,9 @@ static json_t *query_one(struct store *s, const char *sql, bool bind, int64_t pa
 static json_t *llm_totals(struct store *s, struct err *err)
 {
     json_t *all = query_one(s, "SELECT " LLM_TOTALS " FROM llm_calls", false, 0, "no LLM totals", err);
-    json_t *stages = query(s, "SELECT coalesce(stage, '') AS stage, " LLM_TOTALS " FROM llm_calls GROUP BY 1 ORDER BY 1",
+    json_t *stages = query(s,
+                           "SELECT coalesce(stage, '') AS stage, " LLM_TOTALS
+                           " FROM llm_calls GROUP BY 1 ORDER BY 1",
                            false, 0, err);
     if (!all || !stages) {
         json_decref(all);

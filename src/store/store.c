@@ -12,16 +12,19 @@
  * of the process (only a power loss can lose the last commits), and readers
  * in other processes never block the writer nor see a half-written step.
  *
+ * Opening looks before it writes: the file is classified with reads only
+ * (schema.c), so a corrupt, foreign, empty or newer file is refused without
+ * being touched; only then is WAL switched on and the schema created or
+ * migrated.
+ *
  * events.jsonl is a mirror for live viewers, written after the database: the
  * lines of a step are buffered in the store and appended when the outermost
  * transaction commits, dropped when it rolls back. */
 #include "store/store_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util/fs.h"
 #include "util/log.h"

@@ -114,17 +114,26 @@ static enum cell_kind parse_number(const char *s, size_t len, double *value)
     return is_float ? CELL_FLOAT : CELL_INT;
 }
 
+/* Case-insensitive equality with a lowercase ASCII word of the same length. */
+static bool equals_lower(const char *s, const char *word, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((s[i] | 0x20) != word[i])
+            return false;
+    return true;
+}
+
 static bool is_bool_word(const char *s, size_t len)
 {
     switch (len) {
     case 2:
-        return strncasecmp(s, "no", 2) == 0;
+        return equals_lower(s, "no", 2);
     case 3:
-        return strncasecmp(s, "yes", 3) == 0;
+        return equals_lower(s, "yes", 3);
     case 4:
-        return strncasecmp(s, "true", 4) == 0;
+        return equals_lower(s, "true", 4);
     case 5:
-        return strncasecmp(s, "false", 5) == 0;
+        return equals_lower(s, "false", 5);
     default:
         return false;
     }

@@ -11,7 +11,9 @@
  *
  * Fields are unescaped (quotes removed, "" turned into ") and NUL-terminated;
  * they point into the reader's buffer and stay valid until the next call to
- * csv_next() or csv_close(). One reader per thread.
+ * csv_next() or csv_close(). The 16 bytes from each field's ptr are always
+ * readable memory (the record buffer keeps slack), so callers may copy short
+ * fields with whole-word moves. One reader per thread.
  *
  * csv_table_load() is the convenience for small files (submissions,
  * answers): it loads every record into memory. */
@@ -47,7 +49,7 @@ const struct csv_record_info *csv_info(const struct csv_reader *r);
 /* Bytes consumed so far (for progress). */
 unsigned long long csv_offset(const struct csv_reader *r);
 void csv_close(struct csv_reader *r);
-/* Sets the input block size (default 1 MiB) before the first csv_next();
+/* Sets the input block size (default 1 MiB, at least 4) before the first csv_next();
  * tests and the fuzzer use tiny blocks to exercise records that straddle
  * blocks. Ignored once reading started. */
 void csv_set_block_size(struct csv_reader *r, size_t bytes);

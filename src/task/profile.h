@@ -17,7 +17,7 @@
  *   datetime     every cell is an ISO-like date/time (2012-06-18,
  *                2012/06/18 19:21, 19:21:55, compact 20120618192155Z);
  *   id           distinct == rows and the name is like id / *_id / *Id,
- *                or strings that are (nearly) all unique and not text;
+ *                or strings, not text, at least 95% distinct (10+ values);
  *   text         strings with mean length > 30 or at least two spaces on
  *                average;
  *   categorical  everything else (also a column that is entirely missing).
@@ -27,6 +27,16 @@
  * read its key names; they are a contract) and profile_to_markdown() (for
  * prompts, with a hard byte bound; wide tables are summarised and rows are
  * never cut in the middle).
+ *
+ * Distinct values are counted on the text of the cells ("1.0" and "1" are
+ * two values). The exact tables hold at most 100k entries per file (shared
+ * out between its columns, 64..10000 each); past a column's share, its
+ * distinct count is a HyperLogLog estimate and its top values are those
+ * counted until then.
+ *
+ * Speed and memory: see profile_csv.c (a large CSV is profiled by the
+ * calling thread plus one worker thread; memory stays bounded by the batch
+ * and table limits, about 20 MB, whatever the file size).
  *
  * Ownership: a struct profile owns everything it points to (it copies what
  * it needs from the task, so the task may be freed first); free it with

@@ -1,4 +1,4 @@
-/* profile_file.c - profiling one tabular file: CSV, JSON or JSON lines.
+/* profile_file.c - profiling one tabular file: JSON or JSON lines (CSV: profile_csv.c).
  *
  * Each file is read once, as a stream: CSV through the csv reader, JSON
  * lines one line at a time, and a JSON array of records by a small scanner
@@ -9,8 +9,7 @@
  * numbers, capped at PROFILE_ISSUES_MAX with a total count; they never stop
  * the pass. Only an unreadable or empty file fails.
  *
- * Memory: the exact-distinct bound of each column is a share of a fixed
- * budget of table entries, so a wide file does not multiply the memory. */
+ * This file holds the JSON readers; CSV goes through profile_csv.c. */
 #include "task/profile.h"
 
 #include <errno.h>
@@ -21,172 +20,12 @@
 #include <sys/stat.h>
 
 #include "task/colstat.h"
-#include "task/csv.h"
+#include "task/profile_tab.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
-#define EXACT_BUDGET 100000   /* exact-distinct entries over all columns of a file */
-#define EXACT_MIN 256
-#define EXACT_MAX 10000
 #define JSON_OBJECT_MAX (16u << 20) /* a top-level JSON object is loaded whole up to this */
-
-struct tab {
-    struct profile_file *file;
-    struct colstat *cols;
-    size_t ncols, cap;
-    size_t bound;
-};
-
-static size_t exact_bound_for(size_t ncols)
-{
-    size_t b = EXACT_BUDGET / (ncols ? ncols : 1);
-    if (b < EXACT_MIN)
-        b = EXACT_MIN;
-    if (b > EXACT_MAX)
-        b = EXACT_MAX;
-    return b;
-}
-
-static void file_issue(struct profile_file *f, long long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void file_issue(struct profile_file *f, long long line, const char *fmt, ...)
-{
-    f->issues_total++;
-    if (f->nissues >= PROFILE_ISSUES_MAX)
-        return;
-    if (!f->issues)
-        f->issues = xcalloc(PROFILE_ISSUES_MAX, sizeof *f->issues);
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = xstrdup("?");
-    va_end(ap);
-    f->issues[f->nissues].line = line;
-    f->issues[f->nissues].problem = msg;
-    f->nissues++;
-}
-
-static struct profile_file *file_new(const char *path, enum task_file_kind kind)
-{
-    struct profile_file *f = xcalloc(1, sizeof *f);
-    f->path = xstrdup(fs_basename(path));
-    f->kind = kind;
-    f->role = TASK_ROLE_DATA;
-    struct stat st;
-    f->bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-    return f;
-}
-
-static void tab_add_column(struct tab *t, const char *name)
-{
-    if (t->ncols == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 16;
-        t->cols = xrealloc(t->cols, t->cap * sizeof *t->cols);
-    }
-    colstat_init(&t->cols[t->ncols++], name, t->bound);
-}
-
-static void tab_finish(struct tab *t)
-{
-    struct profile_file *f = t->file;
-    f->ncolumns = t->ncols;
-    f->columns = t->ncols ? xcalloc(t->ncols, sizeof *f->columns) : NULL;
-    for (size_t i = 0; i < t->ncols; i++) {
-        colstat_finish(&t->cols[i], f->rows, &f->columns[i]);
-        colstat_free(&t->cols[i]);
-    }
-    free(t->cols);
-    t->cols = NULL;
-}
-
-static void tab_abandon(struct tab *t)
-{
-    for (size_t i = 0; i < t->ncols; i++)
-        colstat_free(&t->cols[i]);
-    free(t->cols);
-    profile_file_free(t->file);
-}
-
-/* ---- CSV ---- */
-
-static void csv_header(struct tab *t, const struct csv_field *fields, size_t n)
-{
-    t->bound = exact_bound_for(n);
-    for (size_t i = 0; i < n; i++) {
-        if (fields[i].len == 0) {
-            char name[32];
-            snprintf(name, sizeof name, "Unnamed: %zu", i);
-            tab_add_column(t, name);
-        } else {
-            tab_add_column(t, fields[i].ptr);
-        }
-    }
-}
-
-static void csv_record_issues(struct tab *t, const struct csv_record_info *info, size_t nf)
-{
-    if (nf != t->ncols)
-        file_issue(t->file, (long long)info->line, "ragged row: %zu fields, header has %zu", nf, t->ncols);
-    if (info->bad_utf8)
-        file_issue(t->file, (long long)info->line, "invalid UTF-8");
-    if (info->unterminated)
-        file_issue(t->file, (long long)info->line, "unterminated quoted field (runs to the end of the file)");
-}
-
-int profile_csv_reader(struct csv_reader *r, const char *path, struct profile_file **out, struct err *err)
-{
-    *out = NULL;
-    struct tab t = {.file = file_new(path, TASK_KIND_CSV)};
-    const struct csv_field *fields;
-    size_t nf;
-    int rc = csv_next(r, &fields, &nf, err);
-    if (rc == 0)
-        err_set(err, "%s is empty (no header row)", path);
-    if (rc <= 0) {
-        tab_abandon(&t);
-        return -1;
-    }
-    csv_header(&t, fields, nf);
-    if (csv_info(r)->bad_utf8 || csv_info(r)->unterminated)
-        csv_record_issues(&t, csv_info(r), nf);
-    long long rows = 0;
-    struct colstat *cols = t.cols;
-    size_t ncols = t.ncols;
-    while ((rc = csv_next(r, &fields, &nf, err)) == 1) {
-        if (nf == 1 && fields[0].len == 0 && !fields[0].quoted && ncols != 1)
-            continue; /* blank line */
-        rows++;
-        const struct csv_record_info *info = csv_info(r);
-        if (__builtin_expect(nf != ncols || info->bad_utf8 || info->unterminated, 0))
-            csv_record_issues(&t, info, nf);
-        size_t n = nf < ncols ? nf : ncols;
-        for (size_t i = 0; i < n; i++)
-            colstat_add(&cols[i], fields[i].ptr, fields[i].len);
-    }
-    if (rc < 0) {
-        tab_abandon(&t);
-        return -1;
-    }
-    t.file->rows = rows;
-    t.file->bytes = (long long)csv_offset(r);
-    tab_finish(&t);
-    *out = t.file;
-    return 0;
-}
-
-int profile_csv_file(const char *path, struct profile_file **out, struct err *err)
-{
-    *out = NULL;
-    struct csv_reader *r;
-    if (csv_open(path, &r, err) < 0)
-        return -1;
-    int rc = profile_csv_reader(r, path, out, err);
-    csv_close(r);
-    return rc;
-}
 
 /* ---- JSON records ---- */
 
@@ -395,8 +234,8 @@ int profile_json_file(const char *path, bool json_lines, struct profile_file **o
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return err_sys(err, errno, "cannot open %s", path);
-    struct tab t = {.file = file_new(path, json_lines ? TASK_KIND_JSONL : TASK_KIND_JSON),
-                    .bound = exact_bound_for(16)};
+    struct tab t = {.file = tab_file_new(path, json_lines ? TASK_KIND_JSONL : TASK_KIND_JSON),
+                    .bound = tab_exact_bound(16)};
     int rc = 0;
     int c = first_char(fp);
     if (c == EOF) {
@@ -431,25 +270,4 @@ int profile_json_file(const char *path, bool json_lines, struct profile_file **o
     tab_finish(&t);
     *out = t.file;
     return 0;
-}
-
-void profile_file_free(struct profile_file *f)
-{
-    if (!f)
-        return;
-    free(f->path);
-    for (size_t i = 0; i < f->ncolumns; i++) {
-        struct profile_column *c = &f->columns[i];
-        free(c->name);
-        for (size_t k = 0; k < c->ntop; k++)
-            free(c->top[k].value);
-        free(c->top);
-        for (size_t k = 0; k < c->nexamples; k++)
-            free(c->examples[k]);
-    }
-    free(f->columns);
-    for (size_t i = 0; i < f->nissues; i++)
-        free(f->issues[i].problem);
-    free(f->issues);
-    free(f);
 }

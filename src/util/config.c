@@ -258,14 +258,10 @@ static int on_ini_setting(void *user, const char *section, const char *name, con
     return 1;
 }
 
-int config_load_file(struct config *cfg, const char *path, struct err *err)
+static int load_stream(struct config *cfg, const char *path, FILE *f, struct err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return err_sys(err, errno, "cannot open config file %s", path);
     struct ini_ctx ctx = {cfg, path, err, f, 0, 0};
     int rc = ini_parse_stream(ini_read_line, &ctx, on_ini_setting, &ctx);
-    fclose(f);
     if (ctx.failed)
         return -1;
     if (rc > 0)
@@ -273,6 +269,27 @@ int config_load_file(struct config *cfg, const char *path, struct err *err)
     if (rc < 0)
         return err_set(err, "cannot read config file %s", path);
     return 0;
+}
+
+int config_load_file(struct config *cfg, const char *path, struct err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_sys(err, errno, "cannot open config file %s", path);
+    int rc = load_stream(cfg, path, f, err);
+    fclose(f);
+    return rc;
+}
+
+int config_load_text(struct config *cfg, const char *name, const char *text, struct err *err)
+{
+    size_t len = strlen(text);
+    FILE *f = fmemopen((void *)text, len ? len : 1, "r");
+    if (!f)
+        return err_sys(err, errno, "cannot read settings from %s", name);
+    int rc = len ? load_stream(cfg, name, f, err) : 0;
+    fclose(f);
+    return rc;
 }
 
 char *config_find_file(const char *explicit_path, struct err *err)

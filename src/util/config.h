@@ -109,6 +109,8 @@ int config_set(struct config *cfg, const char *name, const char *value, const ch
                struct err *err);
 /* Loads an INI file; a bad key or value fails with "<file>:<line>: ...". */
 int config_load_file(struct config *cfg, const char *path, struct err *err);
+/* The same from text in memory; `name` stands for the file in messages. */
+int config_load_text(struct config *cfg, const char *name, const char *text, struct err *err);
 /* Finds the config file (see above); explicit may be NULL. Returns a malloc'd
  * path, or NULL when there is none. An explicit path that does not exist is
  * an error (returns NULL and sets err); check err->msg[0]. */

@@ -1,6 +1,7 @@
 /* log.c - see log.h. */
 #include "util/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,6 +9,17 @@
 #include <unistd.h>
 
 static atomic_int current_level = LOG_INFO;
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static log_sink_fn sink_fn;
+static void *sink_ctx;
+
+void log_set_sink(log_sink_fn sink, void *ctx)
+{
+    pthread_mutex_lock(&sink_lock);
+    sink_fn = sink;
+    sink_ctx = ctx;
+    pthread_mutex_unlock(&sink_lock);
+}
 
 void log_set_level(enum log_level level)
 {
@@ -39,6 +51,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w;
+    pthread_mutex_lock(&sink_lock);
+    if (sink_fn) {
+        sink_fn(sink_ctx, line, len);
+    } else {
+        ssize_t w = write(STDERR_FILENO, line, len);
+        (void)w;
+    }
+    pthread_mutex_unlock(&sink_lock);
 }

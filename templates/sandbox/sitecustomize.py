@@ -19,6 +19,10 @@ audit hook (PEP 578) that:
   * refuses writes, renames, deletions and new folders outside the attempt
     folder (its input/ view and this hook folder included), except /dev.
 
+Before anything else it waits on the "gate" (fd $MLESTAR_SANDBOX_GATE_FD):
+the runner writes "1" once this process sits in the run's cgroups (its
+limits apply from the script's first line), "0" when that failed.
+
 This guards against careless and leaky code, not against a determined
 attacker: ctypes or a non-Python subprocess can step around it. The other
 limits (cgroups, rlimits, network namespace, read-only data mount) are set
@@ -26,6 +30,24 @@ by the runner in C. Keep it fast: it runs for every audit event.
 """
 import os
 import sys
+
+
+def _mlestar_gate():
+    fd = os.environ.pop("MLESTAR_SANDBOX_GATE_FD", None)
+    if fd is None:
+        return
+    try:
+        verdict = os.read(int(fd), 1)
+        os.close(int(fd))
+    except (OSError, ValueError):
+        verdict = b""
+    if verdict != b"1":
+        sys.stderr.write("mlestar sandbox: the run's limits could not be applied; not running\n")
+        sys.stderr.flush()
+        os._exit(125)
+
+
+_mlestar_gate()
 
 
 def _mlestar_sandbox():
@@ -202,4 +224,4 @@ def _mlestar_sandbox():
 
 
 _mlestar_sandbox()
-del _mlestar_sandbox
+del _mlestar_sandbox, _mlestar_gate

@@ -22,6 +22,7 @@ import copy
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -381,8 +382,11 @@ def run_script(task_dir, script, workdir, name="solution", timeout=1800):
     with open(os.path.join(folder, "solution.py"), "w") as fh:
         fh.write(script)
     t0 = time.time()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([PYTHON, "solution.py"], cwd=folder, capture_output=True, text=True, timeout=timeout)
     seconds = time.time() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     with open(os.path.join(folder, "stdout.txt"), "w") as fh:
         fh.write(proc.stdout)
     with open(os.path.join(folder, "stderr.txt"), "w") as fh:
@@ -390,7 +394,7 @@ def run_script(task_dir, script, workdir, name="solution", timeout=1800):
     scores = SCORE_RE.findall(proc.stdout)
     score = float(scores[-1]) if scores else None
     sub = os.path.join(folder, "final", "submission.csv")
-    return {"name": name, "score": score, "seconds": round(seconds, 1), "rc": proc.returncode,
+    return {"name": name, "score": score, "seconds": round(seconds, 1), "cpu": round(cpu, 1), "rc": proc.returncode,
             "stdout": proc.stdout, "stderr": proc.stderr[-3000:],
             "submission": sub if os.path.isfile(sub) else None}
 
@@ -422,7 +426,7 @@ def experiment(task_dir, workdir, threads=1, models=None, log=print):
         r = run_script(task_dir, script, workdir, name=re.sub(r"[^A-Za-z0-9_.-]", "_", label))
         r["label"] = label
         results.append(r)
-        log(f"  {label:55s} score={r['score']} rc={r['rc']} {r['seconds']}s")
+        log(f"  {label:55s} score={r['score']} rc={r['rc']} {r['seconds']}s cpu={r['cpu']}s")
         if r["rc"] != 0:
             log(r["stderr"][-1500:])
         return r
@@ -488,7 +492,7 @@ def experiment(task_dir, workdir, threads=1, models=None, log=print):
         graded["ensemble_seconds"] = r["seconds"]
     graded["single_seconds"] = single["seconds"]
     return {"task": os.path.basename(os.path.normpath(task_dir)), "final": final, "graded": graded,
-            "runs": [{k: r[k] for k in ("label", "score", "seconds", "rc")} for r in results],
+            "runs": [{k: r[k] for k in ("label", "score", "seconds", "cpu", "rc")} for r in results],
             "best_choices": best}
 
 
@@ -548,7 +552,7 @@ def main():
     r = run_script(args.task_dir, script, args.workdir)
     print(r["stdout"][-4000:])
     print(r["stderr"][-3000:], file=sys.stderr)
-    print(f"score={r['score']} rc={r['rc']} seconds={r['seconds']}")
+    print(f"score={r['score']} rc={r['rc']} seconds={r['seconds']} cpu={r['cpu']}")
     if r["submission"] and args.mode == "submit":
         sys.path.insert(0, HERE)
         import grade_reference

@@ -120,7 +120,7 @@ def grade(task_dir, submission_path):
             return result["score"] <= t if lower else result["score"] >= t
         medal = next((m for m in ("gold", "silver", "bronze") if at_least(th[m])), None)
         result["medal"] = medal
-        result["above_median"] = result["score"] < th["median"] if lower else result["score"] > th["median"]
+        result["above_median"] = bool(result["score"] < th["median"] if lower else result["score"] > th["median"])
         result["thresholds"] = th
     return result
 

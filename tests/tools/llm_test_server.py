@@ -154,23 +154,34 @@ class Handler(BaseHTTPRequestHandler):
             steps = self.server.steps
             return steps[min(n - 1, len(steps) - 1)]
 
+    def done(self):
+        """Leaves the in-flight count. Called just before the last bytes go
+        out: once the client has the whole answer it may send its next
+        request, which must not find this one still counted."""
+        if not self.counted:
+            return
+        self.counted = False
+        with LOCK:
+            STATE["inflight"] -= 1
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length", 0) or 0)
         body = self.rfile.read(length) if length else b""
         step = self.record(body)
+        self.counted = True
         try:
             self.play(step, body)
         except OSError:
             self.close_connection = True
         finally:
-            with LOCK:
-                STATE["inflight"] -= 1
+            self.done()
 
     def play(self, step, body):
         fmt = wire_format(self.path)
         if step.get("delay_s"):
             time.sleep(step["delay_s"])
         if step.get("action") == "reset":
+            self.done()
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
@@ -192,6 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, str(value))
         self.send_header("Content-Length", str(len(payload)))
+        self.done()
         self.end_headers()
         if step.get("action") == "truncate":
             self.wfile.write(payload[: len(payload) // 2])

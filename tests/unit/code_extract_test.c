@@ -103,6 +103,8 @@ static void test_crlf(void **state)
     (void)state;
     expect_code("Text\r\n```python\r\nx = 1\r\nif x:\r\n    y = 2\r\n```\r\n",
                 "x = 1\nif x:\n    y = 2\n");
+    /* doubly converted line ends, a CR ending the text, a CR inside a line */
+    expect_code("```python\r\r\nx = 1\r\r\ns = 'a\rb'\r\n```\r", "x = 1\ns = 'a\rb'\n");
 }
 
 static void test_tilde_fence(void **state)

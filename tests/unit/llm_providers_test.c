@@ -304,6 +304,25 @@ static void test_anthropic_max_tokens_is_truncated(void **state)
     call_done(&k);
 }
 
+static void test_max_tokens_clamped_to_model_limit(void **state)
+{
+    (void)state;
+    struct test_request t;
+    test_request_init(&t, "summary", "s1", "Summarize.");
+    struct call k;
+    call_run(&k, "anthropic", "[{\"reply\":{\"text\":\"short\"}}]", &t.req, "llm.model", "claude-3-5-haiku-latest",
+             NULL);
+    assert_int_equal(json_integer_value(json_object_get(k.body, "max_tokens")), 8192);
+    call_done(&k);
+    call_run(&k, "gemini", "[{\"reply\":{\"text\":\"short\"}}]", &t.req, "llm.model", "gemini-2.0-flash", NULL);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(k.body, "generationConfig"), "maxOutputTokens")),
+                     8192);
+    call_done(&k);
+    call_run(&k, "openai", "[{\"reply\":{\"text\":\"short\"}}]", &t.req, "llm.model", "some-local-model", NULL);
+    assert_int_equal(json_integer_value(json_object_get(k.body, "max_tokens")), 16384); /* unknown: as set */
+    call_done(&k);
+}
+
 static void test_think_blocks_are_stripped(void **state)
 {
     (void)state;
@@ -398,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_gemini_json_mode_and_truncation),
         cmocka_unit_test(test_anthropic_request_headers_sources_usage),
         cmocka_unit_test(test_anthropic_max_tokens_is_truncated),
+        cmocka_unit_test(test_max_tokens_clamped_to_model_limit),
         cmocka_unit_test(test_think_blocks_are_stripped),
         cmocka_unit_test(test_only_think_is_empty),
         cmocka_unit_test(test_filtered_empty_reply_not_retried),

@@ -216,20 +216,42 @@ static void test_request_key_is_stable_and_specific(void **state)
     assert_int_equal(strlen(ka), 64);
     assert_string_equal(ka, kb);
     free(kb);
-    struct test_request variants[6];
-    for (int i = 0; i < 6; i++)
+    /* With a call_id the key is the call's position: stage, call_id, role. */
+    struct test_request variants[3];
+    for (int i = 0; i < 3; i++)
         test_request_init(&variants[i], "plan", "p1", "Plan.");
     variants[0].req.stage = "debug";
     variants[1].req.call_id = "p2";
-    variants[2].msgs[1].content = "Plan!";
-    variants[3].req.temperature = 0.5;
-    variants[4].req.cheap = true;
-    variants[5].req.web_search = true;
-    for (int i = 0; i < 6; i++) {
+    variants[2].req.cheap = true;
+    for (int i = 0; i < 3; i++) {
         char *kv = llm_request_key(&variants[i].req);
         assert_string_not_equal(ka, kv);
         free(kv);
     }
+    /* ... and a changed prompt at the same position (a resumed run whose
+     * "time left" moved on) finds the same record. */
+    struct test_request same_place;
+    test_request_init(&same_place, "plan", "p1", "Plan, with 2h left.");
+    same_place.req.temperature = 0.5;
+    char *ks = llm_request_key(&same_place.req);
+    assert_string_equal(ka, ks);
+    free(ks);
+    /* Without a call_id the whole request counts. */
+    struct test_request free_form[5];
+    for (int i = 0; i < 5; i++) {
+        test_request_init(&free_form[i], "plan", NULL, "Plan.");
+    }
+    free_form[1].msgs[1].content = "Plan!";
+    free_form[2].req.temperature = 0.5;
+    free_form[3].req.web_search = true;
+    free_form[4].req.cheap = true;
+    char *k0 = llm_request_key(&free_form[0].req);
+    for (int i = 1; i < 5; i++) {
+        char *kv = llm_request_key(&free_form[i].req);
+        assert_string_not_equal(k0, kv);
+        free(kv);
+    }
+    free(k0);
     free(ka);
 }
 

@@ -265,6 +265,35 @@ static void test_401_not_retried_and_key_never_shown(void **state)
     check_401("anthropic", TEST_ANTHROPIC_KEY, "x-api-key", TEST_ANTHROPIC_KEY);
 }
 
+/* A 429 whose message echoes the key is logged when retried: the log line
+ * (stderr) must not hold the key either. */
+static void test_retry_log_never_shows_the_key(void **state)
+{
+    (void)state;
+    char dir[64], log_path[128];
+    test_tmpdir(dir, sizeof dir);
+    snprintf(log_path, sizeof log_path, "%s/stderr.txt", dir);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    FILE *log_file = fopen(log_path, "w");
+    dup2(fileno(log_file), STDERR_FILENO);
+    struct outcome o = run_script("anthropic",
+                                  "[{\"status\":429,\"error\":\"Too many requests for key " TEST_ANTHROPIC_KEY "\"},"
+                                  " {\"reply\":{\"text\":\"ok\"}}]",
+                                  NULL, NULL);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    fclose(log_file);
+    assert_int_equal(o.rc, 0);
+    char *logged = test_read(log_path);
+    assert_non_null(strstr(logged, "Too many requests for key"));
+    assert_non_null(strstr(logged, "[redacted]"));
+    assert_null(strstr(logged, TEST_ANTHROPIC_KEY));
+    free(logged);
+    fs_rm_rf(dir, NULL);
+}
+
 static void test_400_403_404_fail_at_once(void **state)
 {
     (void)state;
@@ -325,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_empty_choices_is_empty_after_three_tries),
         cmocka_unit_test(test_empty_then_text_succeeds),
         cmocka_unit_test(test_401_not_retried_and_key_never_shown),
+        cmocka_unit_test(test_retry_log_never_shows_the_key),
         cmocka_unit_test(test_400_403_404_fail_at_once),
         cmocka_unit_test(test_connection_refused_is_retried_then_exhausted),
     };

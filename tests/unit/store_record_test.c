@@ -174,7 +174,10 @@ static void test_llm_recorder_round_trip(void **state)
     rec.save(rec.ctx, "k1", &req, NULL, 3, "HTTP 429 from openai: rate limited");
     assert_int_equal(rec.lookup(rec.ctx, "k1", &req, &reply), 0);
 
-    struct llm_source sources[] = {{"XGBoost docs", "https://xgboost.readthedocs.io"}, {"Kaggle", "https://kaggle.com"}};
+    struct llm_source sources[] = {
+        {"XGBoost docs", "https://xgboost.readthedocs.io"},
+        {"Kaggle", "https://kaggle.com"},
+    };
     struct llm_reply in = {
         .text = "```python\nprint(1)\n```",
         .finish = LLM_FINISH_LENGTH,

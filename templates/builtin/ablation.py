@@ -1,0 +1,45 @@
+# Ablation study composed by mlestar's offline planner (builtin backend): runs each variant of the
+# current solution (one block switched off or simplified) in a fresh namespace and reports its score.
+import contextlib
+import io
+import re
+import time
+import traceback
+
+VARIANTS = {{VARIANTS}}
+
+SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+0-9.eE]+|nan|inf)")
+
+
+def run_variant(name, source):
+    """Executes one variant script in its own globals; returns (score or None, error or None, log)."""
+    out = io.StringIO()
+    namespace = {"__name__": "__main__", "__file__": f"ablation_{name}.py"}
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, f"<variant {name}>", "exec"), namespace)
+    except Exception as exc:  # a variant may fail (e.g. a block removed); report it, keep going
+        return None, f"{type(exc).__name__}: {exc}", out.getvalue() + traceback.format_exc(limit=3)
+    scores = SCORE_RE.findall(out.getvalue())
+    if not scores:
+        return None, "no score line printed", out.getvalue()
+    return float(scores[-1]), None, out.getvalue()
+
+
+results = {}
+for variant_name, variant_source in VARIANTS.items():
+    started = time.time()
+    score, error, output = run_variant(variant_name, variant_source)
+    for line in output.strip().splitlines()[-6:]:
+        if not line.startswith("Final Validation Performance"):
+            print(f"  [{variant_name}] {line}")
+    if error is None:
+        results[variant_name] = score
+        print(f"Ablation result: {variant_name}: {score:.6f}  ({time.time() - started:.1f}s)", flush=True)
+    else:
+        print(f"Ablation result: {variant_name}: failed: {error}", flush=True)
+
+full_score = results.get("full")
+if full_score is None and results:
+    full_score = next(iter(results.values()))
+print(f"Final Validation Performance: {full_score}", flush=True)

@@ -1,7 +1,7 @@
 /* exec_bench.c - the cost of the sandbox: one exec_run() of `pass` against
  * a bare `python3 -c pass`, and the throughput of the pool on many short
  * scripts. Built and run by bench/exec_bench.sh. Usage:
- *   exec_bench [PYTHON] [RUNS] [POOL_JOBS] */
+ *   exec_bench [PYTHON] [RUNS] [POOL_JOBS] [SLOTS] */
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     double cb = median(bare_cpu, runs), cs = median(boxed_cpu, runs);
     printf("CPU time (child tree):     bare %.1f ms, sandboxed %.1f ms (median)\n", cb * 1e3, cs * 1e3);
 
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = argc > 4 ? atol(argv[4]) : sysconf(_SC_NPROCESSORS_ONLN);
     struct exec_pool *pool = exec_pool_new((int)cores);
     struct exec_job **handles = xcalloc((size_t)jobs, sizeof *handles);
     char **attempts = xcalloc((size_t)jobs, sizeof *attempts);

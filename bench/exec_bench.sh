@@ -5,7 +5,7 @@
 # Builds bench/exec_bench.c against the static libraries of a build folder
 # (default: build/; set BUILD_DIR), e.g.
 #   cmake -S . -B build && cmake --build build --target ms_exec
-#   BUILD_DIR=build bench/exec_bench.sh [PYTHON] [RUNS] [POOL_JOBS]
+#   BUILD_DIR=build bench/exec_bench.sh [PYTHON] [RUNS] [POOL_JOBS] [SLOTS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -18,4 +18,4 @@ trap 'rm -rf "$out"' EXIT
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$src/src" -o "$out/exec_bench" "$here/exec_bench.c" \
   "$build/libms_exec.a" "$build/libms_task.a" "$build/libms_util.a" "$build/libms_assets.a" \
   -ljansson -linih -lpthread -lm
-"$out/exec_bench" "${1:-/usr/bin/python3}" "${2:-30}" "${3:-40}"
+"$out/exec_bench" "${1:-/usr/bin/python3}" "${2:-30}" "${3:-40}" "${4:-$(nproc)}"

@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-xgboost
 )
+# Headless Chromium for the report's browser test (large: opt-in; .ci/run sets it)
 if [ "${MLESTAR_WITH_BROWSER:-0}" = 1 ]; then
   PACKAGES+=(chromium)
 fi

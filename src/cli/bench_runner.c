@@ -81,8 +81,9 @@ static char **child_environment(void)
     return env;
 }
 
-/* argv of the agent for the job (array malloc'd; the seed text too, as
- * argv[8] — free with free_argv). */
+/* argv of the agent for the job (array malloc'd; the number it formats
+ * too — free with free_argv). A resume is given the bench's time limit
+ * explicitly: it is the budget of the whole run, as at its start. */
 static char **agent_argv(const struct bench_job *job, const struct bench_runner_opts *o)
 {
     char **argv = xcalloc(10, sizeof *argv);
@@ -90,6 +91,8 @@ static char **agent_argv(const struct bench_job *job, const struct bench_runner_
     if (job->action == BENCH_RESUME) {
         argv[1] = "resume";
         argv[2] = job->run_dir;
+        argv[3] = "--time-limit";
+        argv[4] = xasprintf("%.0f", o->time_limit);
         return argv;
     }
     argv[1] = "run";
@@ -105,8 +108,7 @@ static char **agent_argv(const struct bench_job *job, const struct bench_runner_
 
 static void free_argv(char **argv)
 {
-    if (argv[1] && !strcmp(argv[1], "run"))
-        free(argv[8]);
+    free(argv[1] && !strcmp(argv[1], "run") ? argv[8] : argv[4]);
     free(argv);
 }
 
@@ -153,7 +155,9 @@ static void exec_child(int log_fd, pid_t parent, char **argv, char **env)
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    execve(argv[0], argv, env);
+    /* /proc/self/exe: still this binary when its file was replaced by a
+     * rebuild since the bench started (argv[0] is its name, for the log). */
+    execve("/proc/self/exe", argv, env);
     static const char msg[] = "mlestar: bench: cannot start the agent binary\n";
     if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
         _exit(127);
@@ -297,6 +301,7 @@ int bench_run_jobs(struct bench_job *jobs, size_t njobs, const struct bench_runn
 {
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART; /* nanosleep is cut short all the same */
     sigemptyset(&sa.sa_mask);
     stop_signals = 0;
     sigaction(SIGINT, &sa, &old_int);

@@ -11,8 +11,9 @@
  *   no journal                      -> start it with `mlestar run`
  * so running the same bench again never repeats finished work.
  *
- * Each agent run is its own process: the mlestar binary itself, started
- * with fork/exec (an argv array, no shell) in its own process group, with
+ * Each agent run is its own process: the mlestar binary itself (exec'd as
+ * /proc/self/exe, so a binary rebuilt meanwhile does not change a bench),
+ * started with fork/exec (an argv array, no shell) in its own process group, with
  * the parent-death signal set to SIGTERM. A new run is
  *   mlestar run TASK_DIR --config BENCH/settings.ini --out RUN --seed K
  * where settings.ini is the bench's resolved configuration; the child's
@@ -62,7 +63,7 @@ struct bench_job {
 };
 
 struct bench_runner_opts {
-    const char *self_exe;      /* the mlestar binary to start */
+    const char *self_exe;      /* the mlestar binary's name: argv[0] of the agents */
     const char *settings_ini;  /* --config given to `mlestar run` */
     int jobs;                  /* children at once (>= 1) */
     double time_limit;         /* seconds per run; 0 = no watchdog */

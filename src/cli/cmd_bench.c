@@ -4,6 +4,7 @@
  * The bench folder BENCH (--out) holds
  *   settings.ini            the resolved settings every new run is started with
  *   bench.json              the tasks and seeds, for --resume
+ *   bench.lock              held by the bench running in the folder (flock)
  *   <task>/seed<k>/         one run folder per task and seed: run.db,
  *                           final/, agent.log, result.json
  *   results.md .csv .json   the tables, rewritten after every run ends
@@ -13,10 +14,13 @@
  * Exit status: 0 when every run ended and was graded (invalid runs
  * included: a failed task is a result, not a bench failure), 1 when
  * interrupted or when the tables cannot be written, 2 for bad usage. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +54,7 @@ struct bench {
     char *settings_line;        /* for results.md */
     struct bench_job *queue;    /* ntasks * nseeds */
     size_t njobs;
+    int lock_fd;                /* BENCH/bench.lock, held while running; -1 none */
 };
 
 static void bench_free(struct bench *b)
@@ -67,6 +72,8 @@ static void bench_free(struct bench *b)
     free(b->settings_ini);
     free(b->dir);
     config_free(&b->cfg);
+    if (b->lock_fd >= 0)
+        close(b->lock_fd);
 }
 
 static int parse_count(const char *text, const char *what, long max, long *out)
@@ -269,6 +276,7 @@ static int run_bench(struct bench *b)
     }
     self[len] = '\0';
     plan_jobs(b);
+    write_tables(b, NULL);
     struct bench_runner_opts opts = {self, b->settings_ini, b->jobs, b->cfg.run.time_limit, on_job_end, b};
     int interrupted = bench_run_jobs(b->queue, b->njobs, &opts);
     char *md = NULL;
@@ -295,7 +303,25 @@ static char *default_out(void)
     return xasprintf("runs/bench-%s", stamp);
 }
 
-/* Creates BENCH (it must exist for --resume); sets b->dir. */
+/* Holds BENCH/bench.lock for the bench's life: a second bench on the same
+ * folder would resume runs the first one is running. */
+static int lock_bench_dir(struct bench *b)
+{
+    char *path = fs_join(b->dir, "bench.lock");
+    b->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = CLI_OK;
+    if (b->lock_fd < 0) {
+        cli_error("bench: cannot create %s: %s", path, strerror(errno));
+        rc = CLI_FAIL;
+    } else if (flock(b->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        cli_error("bench: another mlestar bench is running in %s (%s is locked)", b->dir, path);
+        rc = CLI_FAIL;
+    }
+    free(path);
+    return rc;
+}
+
+/* Creates BENCH (it must exist for --resume); sets b->dir and locks it. */
 static int open_bench_dir(struct bench *b, const char *out, bool resume)
 {
     char *dir = out ? xstrdup(out) : default_out();
@@ -310,6 +336,7 @@ static int open_bench_dir(struct bench *b, const char *out, bool resume)
     } else {
         b->dir = fs_realpath(dir);
         b->settings_ini = fs_join(b->dir, "settings.ini");
+        rc = lock_bench_dir(b);
     }
     free(dir);
     return rc;
@@ -400,7 +427,7 @@ int cmd_bench(int argc, char **argv)
     }
     int rc = CLI_OK;
     if (!args.help_shown) {
-        struct bench b = {.nseeds = 1};
+        struct bench b = {.nseeds = 1, .lock_fd = -1};
         rc = prepare(&b, &args, out, seeds, jobs, resume);
         if (rc == CLI_OK)
             rc = run_bench(&b);

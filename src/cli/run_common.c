@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -104,6 +105,10 @@ int run_agent(const struct config *cfg, const char *task_dir, const char *run_di
     }
     log_info("%s %s in %s (provider %s)", resume ? "resuming" : "running", a->task->name, a->run_dir,
              llm_client_provider(a->llm));
+    /* API keys live in this process's memory and environment; scripts run
+     * without capabilities, and a non-dumpable process's /proc entries
+     * (environ, mem) are closed to them. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     running_agent = a;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

@@ -32,7 +32,6 @@
 #include <unistd.h>
 
 #include "exec/exec_internal.h"
-#include "util/buf.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/mem.h"

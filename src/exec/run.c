@@ -132,6 +132,9 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
     strv_set(env, "PYTHONUNBUFFERED", "1");
     strv_set(env, "PYTHONFAULTHANDLER", "1");
     strv_set(env, "MPLBACKEND", "Agg");
+    char *mpl = fs_join(ws->tmp_dir, "matplotlib");
+    strv_set(env, "MPLCONFIGDIR", mpl); /* ~/.config/matplotlib is not writable */
+    free(mpl);
     strv_set(env, "TMPDIR", ws->tmp_dir);
     strv_set(env, "TMP", ws->tmp_dir);
     strv_set(env, "TEMP", ws->tmp_dir);

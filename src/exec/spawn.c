@@ -1,6 +1,6 @@
 /* spawn.c - the two processes between mlestar and the script.
  *
- *   mlestar thread ── fork ──► sentinel ── _Fork ──► child ── execve ──► python
+ *   mlestar thread ── fork ──► sentinel ── clone ──► child ── execve ──► python
  *
  * The sentinel is a child subreaper (PR_SET_CHILD_SUBREAPER): every process
  * the script starts, even one that double-forks or calls setsid(), stays its
@@ -19,16 +19,16 @@
  * line, and the migration's cost (an RCU grace period on cgroup v1) is
  * hidden behind the interpreter's start-up instead of added to it.
  *
- * The child, before execve: its own process group; dies with the sentinel (PR_SET_PDEATHSIG); a new network
- * namespace (no interface but a downed loopback) unless the network is
- * allowed; a new mount namespace, where possible, in which the data folder
- * is re-mounted read-only and the task's private entries are covered by
- * empty mounts; rlimits (file size, core 0, and address space / process
- * count when there is no cgroup for them); default signal dispositions; the
- * capability bounding set emptied and no_new_privs, so even as root the
- * script cannot mount, unshare, configure the network or undo the above;
- * then stdin from /dev/null, stdout/stderr to the runner's pipes, and every
- * other descriptor closed.
+ * The child, before execve: its own process group; dies with the sentinel
+ * (PR_SET_PDEATHSIG); a new network namespace (only a downed loopback)
+ * unless the network is allowed; a new mount namespace, where possible, in
+ * which the data folder is re-mounted read-only and the task's private
+ * entries are covered by empty mounts; rlimits (file size, core 0, and
+ * address space / process count when there is no cgroup for them); default
+ * signal dispositions; the capability bounding set emptied and
+ * no_new_privs, so even as root the script cannot mount, unshare, configure
+ * the network or undo the above; then stdin from /dev/null, stdout/stderr to
+ * the runner's pipes, the gate on fd 3, and every other descriptor closed.
  *
  * Both processes are forked from a multi-threaded program, so this file
  * only uses async-signal-safe calls after fork: no malloc, no stdio, no

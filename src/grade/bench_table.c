@@ -111,8 +111,7 @@ static void md_aggregates(struct buf *b, const struct bench_summary *s)
 {
     buf_printf(b, "\n## Aggregates\n\nOver n = %zu graded task-seed runs", s->done);
     if (s->done < s->runs)
-        buf_printf(b, " (%zu of %zu not done yet: run the same command again to continue)", s->runs - s->done,
-                   s->runs);
+        buf_printf(b, " (%zu of %zu not graded yet)", s->runs - s->done, s->runs);
     buf_puts(b, ". A failed run counts as invalid. Standard error of a proportion p: "
                 "SE = sqrt(p(1-p)/n).\n\n"
                 "| measure | % | SE (%) | runs |\n|---|---:|---:|---:|\n");

@@ -391,7 +391,7 @@ static void apply_event(struct view *v, const char *type, json_t *d, struct buf 
         buf_puts(line, "budget: ");
         put_clean(line, json_str(d, "reason", "?"), 2 * TEXT_MAX, false);
     } else if (!strcmp(type, "run_finished")) {
-        buf_printf(line, "run finished: %s", json_str(d, "status", "?"));
+        buf_printf(line, "run finished, status %s", json_str(d, "status", "?"));
         if (*json_str(d, "message", "")) {
             buf_puts(line, ": ");
             put_clean(line, json_str(d, "message", ""), 2 * TEXT_MAX, false);
@@ -486,8 +486,10 @@ static void render_locked(const struct progress *p, const struct progress_stats 
     if (!*v->ens_phase) {
         buf_puts(out, "waiting for the lanes");
     } else if (!strcmp(v->ens_phase, "ensemble")) {
-        buf_puts(out, "ensemble");
-        render_step(out, "round", v->ens_round, p->o.ensemble_rounds);
+        if (v->ens_round >= 0 && p->o.ensemble_rounds > 0)
+            buf_printf(out, "round %d/%d", v->ens_round + 1, p->o.ensemble_rounds);
+        else
+            buf_printf(out, "round %d", v->ens_round + 1);
     } else {
         buf_puts(out, v->ens_phase);
     }

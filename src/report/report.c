@@ -308,7 +308,7 @@ static void llm_row(struct buf *b, const char *name, json_t *t, bool total)
 static void summary_llm(struct buf *b, const struct report *r)
 {
     json_t *llm = json_object_get(json_object_get(r->run, "totals"), "llm");
-    buf_puts(b, "<h3>LLM use per stage</h3>\n<table class=\"grid\" id=\"llm\"><tr><th>stage</th><th class=\"num\">"
+    buf_puts(b, "<div><h3>LLM use per stage</h3>\n<table class=\"grid\" id=\"llm\"><tr><th>stage</th><th class=\"num\">"
                 "calls</th><th class=\"num\">failed</th><th class=\"num\">input tokens</th><th class=\"num\">output "
                 "tokens</th><th class=\"num\">cost</th><th class=\"num\">latency</th></tr>\n");
     const char *stage;
@@ -316,12 +316,12 @@ static void summary_llm(struct buf *b, const struct report *r)
     json_object_foreach(json_object_get(llm, "stages"), stage, t)
         llm_row(b, *stage ? stage : "(none)", t, false);
     llm_row(b, "all stages", llm, true);
-    buf_puts(b, "</table>\n");
+    buf_puts(b, "</table></div>\n");
 }
 
 static void summary(struct buf *b, const struct report *r)
 {
-    buf_puts(b, "<section id=\"summary\">\n<h2>Summary</h2>\n<table class=\"kv\">\n");
+    buf_puts(b, "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cols\">\n<table class=\"kv\">\n");
     row_start(b, "task");
     html_text(b, rp_str(r->run, "task"));
     if (*rp_str(r->run, "task_dir")) {
@@ -336,7 +336,7 @@ static void summary(struct buf *b, const struct report *r)
     summary_settings(b, r);
     buf_puts(b, "</table>\n");
     summary_llm(b, r);
-    buf_puts(b, "</section>\n");
+    buf_puts(b, "</div>\n</section>\n");
 }
 
 /* ---- the page ------------------------------------------------------------ */
@@ -353,6 +353,9 @@ static const char page_css[] =
     "code,.key{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}\n"
     "table{border-collapse:collapse}td,th{padding:2px 14px 2px 0;text-align:left;vertical-align:top}\n"
     "table.kv th{color:var(--muted);font-weight:500;white-space:nowrap}\n"
+    ".cols{display:flex;flex-wrap:wrap;gap:10px 32px;align-items:flex-start}.cols h3{margin-top:0}"
+    "table.kv{flex:1 1 460px}.cols>div{flex:0 0 auto}#llm{font-size:12.5px}\n"
+    "#llm td,#llm th{padding:2px 7px}\n"
     "table.grid{margin:4px 0 8px}table.grid td,table.grid th{border-bottom:1px solid var(--line);padding:3px 10px}\n"
     "table.grid th{background:var(--soft);font-weight:600}tr.total td{font-weight:600}\n"
     ".num{text-align:right;font-variant-numeric:tabular-nums}\n"

@@ -236,7 +236,12 @@ static void node_block(struct buf *b, const struct lineage *L, json_t *node, boo
     }
     if (!strcmp(rp_str(node, "status"), "failed"))
         node_error(b, r, node);
-    if (*rp_str(node, "code")) {
+    if (*rp_str(node, "diff") && !strcmp(rp_str(node, "stage"), "refine")) {
+        /* the diff is the whole change to its parent: the page stays small */
+        buf_puts(b, "<p class=\"muted\">The whole script: <code>mlestar show RUN ");
+        html_text(b, rp_str(node, "node_key"));
+        buf_puts(b, "</code></p>\n");
+    } else if (*rp_str(node, "code")) {
         buf_printf(b, "<details class=\"code\"><summary>Code (%zu lines)</summary>\n",
                    html_count_lines(rp_str(node, "code")));
         html_pre(b, "code", rp_str(node, "code"));
@@ -303,6 +308,19 @@ static void candidates_group(struct buf *b, const struct lineage *L, long lane)
     json_decref(list);
 }
 
+/* True when a later merge event of the lane names the same model (a
+ * resumed run replays its events): only the last one is shown. */
+static bool merge_repeated_later(const struct report *r, size_t at, long lane, const char *added)
+{
+    for (size_t j = at + 1; j < json_array_size(r->events); j++) {
+        json_t *e = json_array_get(r->events, j);
+        json_t *d = json_object_get(e, "data");
+        if (!strcmp(rp_str(e, "type"), "merge") && rp_int(d, "lane", -1) == lane && !strcmp(rp_str(d, "added"), added))
+            return true;
+    }
+    return false;
+}
+
 static void merge_table(struct buf *b, const struct report *r, long lane)
 {
     bool any = false;
@@ -310,7 +328,8 @@ static void merge_table(struct buf *b, const struct report *r, long lane)
     json_t *e;
     json_array_foreach(r->events, i, e) {
         json_t *d = json_object_get(e, "data");
-        if (strcmp(rp_str(e, "type"), "merge") != 0 || rp_int(d, "lane", -1) != lane)
+        if (strcmp(rp_str(e, "type"), "merge") != 0 || rp_int(d, "lane", -1) != lane ||
+            merge_repeated_later(r, i, lane, rp_str(d, "added")))
             continue;
         if (!any)
             buf_puts(b, "<table class=\"grid\"><tr><th>merged in</th><th class=\"num\">score</th><th>kept</th></tr>\n");

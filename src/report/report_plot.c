@@ -168,6 +168,7 @@ static void settle_frame(const struct report *r, struct frame *f, const struct s
     }
     if (f->t_max < 1)
         f->t_max = 1;
+    f->t_max *= 1.02; /* room for the marks at the very end */
     double span = f->y_max - f->y_min;
     double pad = span > 0 ? span * 0.08 : (fabs(f->y_max) > 0 ? fabs(f->y_max) * 0.01 : 0.5);
     f->y_min -= pad;

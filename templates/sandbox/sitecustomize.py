@@ -85,7 +85,8 @@ def _mlestar_sandbox():
         system.add(p + sep)
     home = os.path.expanduser("~")
     if home and home != "~":
-        for sub in (".cache", ".config/matplotlib", ".local/lib", ".keras", ".pyenv"):
+        for sub in (".cache", ".config/matplotlib", ".local/lib", ".keras", ".pyenv", ".fonts",
+                    ".local/share/fonts"):
             system.add(os.path.join(home, sub) + sep)
     system = tuple(sorted(d for d in system if d != sep))
     data_dirs = tuple(data_dirs)

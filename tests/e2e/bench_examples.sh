@@ -7,7 +7,7 @@
 #  2. the same command again runs nothing (agent logs and results unchanged);
 #  3. Ctrl-C (SIGINT) during a run: exit 1, the run's journal "interrupted"
 #     and no result.json; `--resume --out` continues it with `mlestar resume`
-#     and grades it;
+#     and grades it; a second bench on a folder in use is refused;
 #  4. usage errors exit 2.
 set -euo pipefail
 : "${MLESTAR_BIN:?set MLESTAR_BIN to the mlestar binary}"
@@ -66,6 +66,7 @@ assert "| valid submission | 66.7 | 27.2 | 2/3 |" in md, md
 PY
 grep -q -- "--seed 0" "$tmp/b1/diabetes/seed0/agent.log" || fail "agent.log does not show the agent's command"
 
+echo "bench_examples: part 1 done after ${SECONDS}s" >&2
 # 2. the same bench again: nothing runs
 sums() { md5sum "$tmp"/b1/*/seed0/agent.log "$tmp"/b1/*/seed0/result.json; }
 before=$(sums)
@@ -79,14 +80,18 @@ grep -q "0 to start, 0 to resume, 0 to grade, 3 graded before" "$tmp/b1b.err" ||
 grep -q "| valid submission | 66.7 | 27.2 | 2/3 |" "$tmp/b1b.out" || fail "second table: $(cat "$tmp/b1b.out")"
 
 # 3. interrupted, then resumed
-"$MLESTAR_BIN" bench "$ex/diabetes" "${small[@]}" --out "$tmp/b2" >"$tmp/b2.out" 2>"$tmp/b2.err" &
+"$MLESTAR_BIN" bench "$ex/diabetes" "${small[@]}" -M 1 --out "$tmp/b2" >"$tmp/b2.out" 2>"$tmp/b2.err" &
 bench_pid=$!
 for _ in $(seq 1 600); do
   [ -e "$tmp/b2/diabetes/seed0/run.db" ] && break
   sleep 0.1
 done
 [ -e "$tmp/b2/diabetes/seed0/run.db" ] || fail "the agent never started: $(cat "$tmp/b2.err")"
-sleep 3
+rc=0
+"$MLESTAR_BIN" bench "$ex/diabetes" "${small[@]}" --out "$tmp/b2" >"$tmp/lock.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q "another mlestar bench is running" "$tmp/lock.out" ||
+  fail "a second bench on the same folder was not refused ($rc): $(cat "$tmp/lock.out")"
+sleep 2
 kill -INT "$bench_pid"
 rc=0
 wait "$bench_pid" || rc=$?
@@ -106,6 +111,7 @@ r = json.load(open(sys.argv[1]))
 assert r["done"] and r["valid"] and r["score"] is not None, r
 PY
 
+echo "bench_examples: part 3 done after ${SECONDS}s" >&2
 # 4. usage errors
 expect_usage() {
   local rc=0

@@ -35,7 +35,7 @@ static void test_pool_runs_jobs_concurrently(void **state)
     double t0 = time_mono();
     for (int i = 0; i < N; i++) {
         attempts[i] = test_attempt_dir();
-        scripts[i] = xasprintf("import time\ntime.sleep(0.5)\n"
+        scripts[i] = xasprintf("import time\ntime.sleep(1.0)\n"
                                "print('Final Validation Performance: %d')\n", i);
         struct exec_request req = request(scripts[i], attempts[i], &t);
         jobs[i] = exec_pool_submit(pool, &req);
@@ -52,8 +52,8 @@ static void test_pool_runs_jobs_concurrently(void **state)
         test_attempt_free(attempts[i]);
     }
     double elapsed = time_mono() - t0;
-    /* 6 jobs of 0.5 s on 3 slots: about 1 s, far from the 3 s of one slot */
-    assert_true(elapsed < 2.8);
+    /* 6 jobs of 1 s on 3 slots: about 2 s, far from the 6 s of one slot */
+    assert_true(elapsed < 5.0);
     exec_pool_free(pool);
     test_task_free(&t);
 }
@@ -80,7 +80,7 @@ static void test_cancel_running_and_queued(void **state)
     exec_result_free(&res);
     assert_int_equal(exec_job_wait(running, &res, &err), 0);
     assert_int_equal(res.status, EXEC_CANCELLED);
-    assert_true(time_mono() - t0 < 2.0);
+    assert_true(time_mono() - t0 < 5.0);
     exec_result_free(&res);
     assert_int_equal(count_marked(a1), 0);
     char *never = fs_join(a2, "stdout.txt");
@@ -111,7 +111,7 @@ static void test_pool_free_kills_everything(void **state)
     usleep(500 * 1000);
     double t0 = time_mono();
     exec_pool_free(pool);
-    assert_true(time_mono() - t0 < 3.0);
+    assert_true(time_mono() - t0 < 5.0);
     for (int i = 0; i < 3; i++) {
         struct exec_result res;
         assert_int_equal(exec_job_wait(jobs[i], &res, NULL), 0);
@@ -150,7 +150,7 @@ static void test_request_cancel_flag(void **state)
     assert_int_equal(exec_run(&r, &res, &err), 0);
     pthread_join(th, NULL);
     assert_int_equal(res.status, EXEC_CANCELLED);
-    assert_true(time_mono() - t0 < 2.0);
+    assert_true(time_mono() - t0 < 5.0);
     exec_result_free(&res);
     test_attempt_free(a);
     test_task_free(&t);

@@ -89,9 +89,9 @@ static void test_ok_score_submission(void **state)
     assert_non_null(strstr(f->res.stdout_tail, "threads 1 1"));
     assert_non_null(strstr(f->res.stdout_tail, "False"));
     assert_true(f->res.network_isolated);
-    assert_true(f->res.wall_s > 0 && f->res.wall_s < 10);
+    assert_true(f->res.wall_s > 0 && f->res.wall_s < 20);
     assert_true(f->res.cpu_s > 0);
-    assert_true(f->res.peak_rss_bytes > 1 << 20);
+    assert_true(f->res.peak_rss_bytes > 0);
     assert_true(fs_is_file(f->res.stdout_path));
     assert_false(f->res.timed_out || f->res.oom_killed || f->res.output_truncated);
 }
@@ -105,7 +105,7 @@ static void test_endless_loop_times_out(void **state)
     run(f, "while True:\n    pass\n", lim);
     assert_int_equal(f->res.status, EXEC_TIMEOUT);
     assert_true(f->res.timed_out);
-    assert_true(time_mono() - t0 < 5.0);
+    assert_true(time_mono() - t0 < 10.0);
     assert_true(f->res.wall_s >= 0.9);
 }
 
@@ -134,7 +134,7 @@ static void test_sleepers_ignoring_sigterm_are_killed(void **state)
         lim);
     assert_int_equal(f->res.status, EXEC_TIMEOUT);
     assert_non_null(strstr(f->res.stdout_tail, "sleeping"));
-    assert_true(time_mono() - t0 < 6.0);
+    assert_true(time_mono() - t0 < 10.0);
 }
 
 /* A daemon left behind by a script that exits 0 does not survive it. */
@@ -151,7 +151,7 @@ static void test_orphan_after_success_is_killed(void **state)
         test_limits());
     assert_int_equal(f->res.status, EXEC_OK);
     assert_true(f->res.has_score);
-    assert_true(f->res.wall_s < 5);
+    assert_true(f->res.wall_s < 10);
 }
 
 static void test_fork_storm_is_bounded(void **state)
@@ -182,7 +182,7 @@ static void test_fork_storm_is_bounded(void **state)
     assert_int_equal(sscanf(line, "forked %d failed %d", &ok, &failed), 2);
     assert_true(ok < 50);
     assert_true(failed > 1900);
-    assert_true(time_mono() - t0 < 15.0);
+    assert_true(time_mono() - t0 < 30.0);
 }
 
 static void test_memory_hog_is_oom_killed(void **state)

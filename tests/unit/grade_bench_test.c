@@ -290,7 +290,7 @@ static void test_markdown(void **state)
     assert_non_null(strstr(md, "| insults | 1 | failed | no |  | accuracy (higher) |  |  |"));
     assert_non_null(strstr(md, "| insults | 2 | pending |  |  |  |  |  | 7.0s | 0 | 0 | $0.0000 |"));
     assert_non_null(strstr(md, "- insults seed 1: no submission: a \\| b, \"c\" d\n"));
-    assert_non_null(strstr(md, "Over n = 4 graded task-seed runs (1 of 5 not done yet"));
+    assert_non_null(strstr(md, "Over n = 4 graded task-seed runs (1 of 5 not graded yet)"));
     assert_non_null(strstr(md, "| any medal | 50.0 | 25.0 | 2/4 |"));
     assert_non_null(strstr(md, "| gold medal | 25.0 | 21.7 | 1/4 |"));
     assert_non_null(strstr(md, "| above median | 75.0 | 21.7 | 3/4 |"));

@@ -113,7 +113,7 @@ static void test_block(void **state)
     progress_render(p, &b, 40);
     text = buf_str(&b);
     assert_non_null(strstr(text, "lane 0    done"));
-    assert_non_null(strstr(text, "ensemble  ensemble  round 2/3"));
+    assert_non_null(strstr(text, "ensemble  round 2/3"));
     assert_non_null(strstr(text, "best      0.97 (ensemble)"));
     /* width-limited ASCII, one line per row: 2 header lines, 2 lanes, ensemble */
     size_t rows = 0;

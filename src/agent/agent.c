@@ -134,7 +134,8 @@ void agent_note_score(struct agent *a, int lane, int64_t node_id, double score)
         json_t *d = json_pack("{s:i,s:I,s:f}", "lane", lane, "node", (json_int_t)node_id, "score", score);
         agent_event(a, "new_best", d);
         json_decref(d);
-        log_debug("new best %s %.6g (lane %d, node %lld)", a->metric, score, lane, (long long)node_id); /* the progress prints new_best */
+        /* debug: the progress display prints the new_best event */
+        log_debug("new best %s %.6g (lane %d, node %lld)", a->metric, score, lane, (long long)node_id);
     }
 }
 

@@ -182,7 +182,7 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
         pthread_mutex_lock(&a->lock);
         a->scripts_running++;
         pthread_mutex_unlock(&a->lock);
-        log_debug("running %s/%s", area, label); /* the progress prints script_finished */
+        log_debug("running %s/%s", area, label); /* the progress display prints script_finished */
         int rc = exec_pool_run(a->pool, &req, &out->res, err);
         pthread_mutex_lock(&a->lock);
         a->scripts_running--;

@@ -629,6 +629,8 @@ static void *display_main(void *arg)
         struct progress_stats st;
         get_stats(p, &st);
         pthread_mutex_lock(&p->lock);
+        if (p->stopping) /* erased meanwhile by progress_free */
+            break;
         p->stats = st;
         if (p->mode == PROGRESS_TTY) {
             redraw_locked(p, NULL, 0);
@@ -677,16 +679,14 @@ struct progress *progress_new(const struct progress_opts *opts)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&p->wake, &attr);
     pthread_condattr_destroy(&attr);
+    if (p->mode == PROGRESS_TTY) {
+        get_stats(p, &p->stats);
+        redraw_locked(p, NULL, 0);
+        log_set_sink(tty_sink, p);
+    }
     bool wants_thread = p->mode == PROGRESS_TTY || (p->mode == PROGRESS_LINES && p->o.heartbeat_s > 0);
     if (wants_thread)
         p->thread_on = pthread_create(&p->thread, NULL, display_main, p) == 0;
-    if (p->mode == PROGRESS_TTY) {
-        get_stats(p, &p->stats);
-        log_set_sink(tty_sink, p);
-        pthread_mutex_lock(&p->lock);
-        redraw_locked(p, NULL, 0);
-        pthread_mutex_unlock(&p->lock);
-    }
     return p;
 }
 
@@ -746,19 +746,22 @@ void progress_free(struct progress *p)
 {
     if (!p)
         return;
+    /* Erase the block and stop drawing under one lock: a log line that
+     * reaches tty_sink from now on is written as it is. */
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    if (p->thread_on)
-        pthread_join(p->thread, NULL);
     if (p->mode == PROGRESS_TTY) {
-        log_set_sink(NULL, NULL);
         struct buf frame = {0};
         erase_block(p, &frame);
-        write_all(p->o.fd, frame.data ? frame.data : "", frame.len);
+        write_all(p->o.fd, buf_str(&frame), frame.len);
         buf_free(&frame);
     }
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    if (p->mode == PROGRESS_TTY)
+        log_set_sink(NULL, NULL);
+    if (p->thread_on)
+        pthread_join(p->thread, NULL);
     for (size_t i = 0; i < p->v.nnodes; i++)
         free(p->v.nodes[i].key);
     free(p->v.nodes);

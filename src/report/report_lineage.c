@@ -242,8 +242,8 @@ static void node_block(struct buf *b, const struct lineage *L, json_t *node, boo
         html_text(b, rp_str(node, "node_key"));
         buf_puts(b, "</code></p>\n");
     } else if (*rp_str(node, "code")) {
-        buf_printf(b, "<details class=\"code\"><summary>Code (%zu lines)</summary>\n",
-                   html_count_lines(rp_str(node, "code")));
+        size_t lines = html_count_lines(rp_str(node, "code"));
+        buf_printf(b, "<details class=\"code\"><summary>Code (%zu line%s)</summary>\n", lines, lines == 1 ? "" : "s");
         html_pre(b, "code", rp_str(node, "code"));
         buf_puts(b, "</details>\n");
     }
@@ -463,7 +463,8 @@ static void ablation_table(struct buf *b, const struct report *r, const char *ou
             if (rows[i].ok && &rows[i] != ref) {
                 double d = rows[i].score - ref->score;
                 bool worse = r->direction_known && r->lower_is_better ? d > 0 : d < 0;
-                buf_printf(b, "<td class=\"num\">%+.6g</td><td>%s</td>", d, d == 0 ? "none" : worse ? "worse" : "better");
+                const char *effect = d == 0 ? "none" : worse ? "worse" : "better";
+                buf_printf(b, "<td class=\"num\">%+.6g</td><td>%s</td>", d, effect);
             } else {
                 buf_puts(b, "<td></td><td></td>");
             }
@@ -548,9 +549,10 @@ static void step_summary(struct buf *b, const struct lineage *L, int t, const ch
     }
     if (has)
         buf_printf(b, " &middot; best plan <span class=\"score\">%.6g</span>", best);
-    if (refined)
-        buf_puts(b, json_is_true(json_object_get(refined, "improved")) ? " <span class=\"badge st-ok\">improved</span>"
-                                                                        : " <span class=\"badge\">no improvement</span>");
+    if (refined && json_is_true(json_object_get(refined, "improved")))
+        buf_puts(b, " <span class=\"badge st-ok\">improved</span>");
+    else if (refined)
+        buf_puts(b, " <span class=\"badge\">no improvement</span>");
     buf_puts(b, "</summary>\n");
 }
 

@@ -26,6 +26,9 @@ object with:
     delay_s   seconds to wait before answering (a slow server)
     action    "reset": close the connection with a TCP reset, no answer;
               "truncate": announce the full Content-Length, send half, close.
+    match     a string or a list of strings: when any step has one, steps are
+              chosen by content instead of order (see pick_matching)
+    repeat    with match: the step may answer any number of requests
 Faults it can play: 429 + Retry-After, 500, 503, a reply slower than the
 client's timeout, a reset connection, a truncated body, a wrong content type,
 an empty choices list, 401 with an error body.
@@ -48,6 +51,23 @@ def load_steps(path):
     if isinstance(script, dict):
         script = script.get("steps", [])
     return script or [{}]
+
+
+def pick_matching(steps, body):
+    """Matching mode (any step has "match"): the first step not used up
+    whose every match string occurs in the request body answers it. A step
+    is used once, unless "repeat" is true; a step without "match" matches
+    anything. Called under LOCK."""
+    for st in steps:
+        if st.get("_used") and not st.get("repeat"):
+            continue
+        wanted = st.get("match", [])
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        if all(w in body for w in wanted):
+            st["_used"] = True
+            return st
+    return {"status": 500, "error": "llm_test_server: no scripted step matches this request"}
 
 
 def wire_format(path):
@@ -152,6 +172,8 @@ class Handler(BaseHTTPRequestHandler):
             with open(self.server.log_path, "a") as f:
                 f.write(json.dumps(entry) + "\n")
             steps = self.server.steps
+            if any("match" in st for st in steps):
+                return pick_matching(steps, entry["body"])
             return steps[min(n - 1, len(steps) - 1)]
 
     def done(self):

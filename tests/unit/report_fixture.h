@@ -21,7 +21,9 @@
 #include "util/mem.h"
 
 #define FIX_XSS "</script><img src=x onerror=alert(1)>"
-#define FIX_FINAL_CODE "import pandas as pd\n# final: train on all rows & write './final/submission.csv'\nprint(1 < 2)\n"
+#define FIX_FINAL_CODE                                                                  \
+    "import pandas as pd\n# final: train on all rows & write './final/submission.csv'\n" \
+    "print(1 < 2)\n"
 
 static inline char *fix_tmpdir(void)
 {
@@ -153,10 +155,13 @@ static inline void fix_build(const char *run_dir, bool finished, bool lower)
          "Ablation result: no_feature_eng: 0.97\n",
          NULL},
         {"lane0/t0/k0", "lane0/merge1", NULL, 0, "refine", 0, 0, NULL, "scale the features with a RobustScaler",
-         NULL, "--- block\n+++ block\n@@ -1,2 +1,2 @@\n-X = StandardScaler().fit_transform(X)\n+X = RobustScaler().fit_transform(X)\n unchanged\n",
+         NULL,
+         "--- block\n+++ block\n@@ -1,2 +1,2 @@\n-X = StandardScaler().fit_transform(X)\n"
+         "+X = RobustScaler().fit_transform(X)\n unchanged\n",
          "X = StandardScaler().fit_transform(X)\n", "ok", true, base + sign * 0.97, NULL, NULL},
         {"lane0/t0/k1", "lane0/merge1", NULL, 0, "refine", 0, 1, NULL, "quantile transform \"then\" 'clip'", NULL,
-         "--- block\n+++ block\n@@ -1 +1 @@\n-X = StandardScaler().fit_transform(X)\n+X = QuantileTransformer().fit_transform(X)\n",
+         "--- block\n+++ block\n@@ -1 +1 @@\n-X = StandardScaler().fit_transform(X)\n"
+         "+X = QuantileTransformer().fit_transform(X)\n",
          "X = StandardScaler().fit_transform(X)\n", "ok", true, base + sign * 0.968, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++)

@@ -25,8 +25,9 @@ int cmd_config(int argc, char **argv)
     }
     if (!args.help_shown) {
         if (list) {
+            printf("%-28s %-9s %s\n", "SETTING", "DEFAULT", "MEANING");
             for (const struct config_setting *s = config_settings; s->name; s++)
-                printf("%-28s %s (default: %s)\n", s->name, s->help, *s->def ? s->def : "\"\"");
+                printf("%-28s %-9s %s\n", s->name, *s->def ? s->def : "\"\"", s->help);
         } else {
             config_dump(&args.cfg, stdout);
         }

@@ -49,6 +49,7 @@ measure() { # NAME OUTFILE -- command...
   local name=$1 out=$2; shift 3
   /usr/bin/time -v "$@" >/dev/null 2>"$out" || { echo "$name failed:"; tail -20 "$out"; exit 1; }
 }
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 measure mlestar "$work/mlestar.time" -- "$bin" profile --data-dir "$work/data" --goal bench --json
 measure pandas "$work/pandas.time" -- "$py" "$work/pandas_describe.py" "$csv"
 
@@ -58,11 +59,13 @@ wall() { # /usr/bin/time's h:mm:ss or m:ss.ss -> seconds
 rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
 m_wall=$(wall "$work/mlestar.time"); p_wall=$(wall "$work/pandas.time")
 m_rss=$(rss "$work/mlestar.time"); p_rss=$(rss "$work/pandas.time")
-m_cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$work/mlestar.time")
+cpu() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$1"; }
+m_cpu=$(cpu "$work/mlestar.time"); p_cpu=$(cpu "$work/pandas.time")
 
-printf '%-8s %10s %12s\n' tool "wall (s)" "peak RSS"
-printf '%-8s %10.2f %9d MB   (cpu %.2f s)\n' mlestar "$m_wall" $((m_rss / 1024)) "$m_cpu"
-printf '%-8s %10.2f %9d MB\n' pandas "$p_wall" $((p_rss / 1024))
+printf '%-8s %10s %12s %10s\n' tool "wall (s)" "peak RSS" "cpu (s)"
+printf '%-8s %10.2f %9d MB %10.2f\n' mlestar "$m_wall" $((m_rss / 1024)) "$m_cpu"
+printf '%-8s %10.2f %9d MB %10.2f\n' pandas "$p_wall" $((p_rss / 1024)) "$p_cpu"
+echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (2 cores: other work slows both tools)"
 speedup=$(awk -v a="$p_wall" -v b="$m_wall" 'BEGIN {printf "%.1f", a / b}')
 echo "speed-up: ${speedup}x on $((bytes / 1024 / 1024)) MB"
 ok=1

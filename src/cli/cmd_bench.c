@@ -140,8 +140,13 @@ static int load_recorded(struct bench *b, bool tasks_given, bool seeds_given)
             rc = -1;
         }
     }
-    if (rc == 0 && !seeds_given)
-        b->nseeds = (long)json_int(rec, "seeds", 1);
+    if (rc == 0 && !seeds_given) {
+        b->nseeds = (long)json_int(rec, "seeds", 0);
+        if (b->nseeds < 1 || b->nseeds > MAX_SEEDS) {
+            cli_error("bench: %s: \"seeds\" must be from 1 to %d", path, MAX_SEEDS);
+            rc = -1;
+        }
+    }
     json_decref(rec);
     free(path);
     return rc;
@@ -393,7 +398,7 @@ int cmd_bench(int argc, char **argv)
         {"model", 'm', "MODEL", "llm.model", NULL, NULL, "model name"},
         {"jobs", 'j', "J", NULL, NULL, &jobs, "agent runs at once (default 1: each run already uses every core)"},
         {"out", 'o', "DIR", NULL, NULL, &out, "bench folder (default runs/bench-<time>); again to continue it"},
-        {"resume", 0, NULL, NULL, &resume, NULL, "continue the bench in --out with its recorded tasks and settings"},
+        {"resume", 0, NULL, NULL, &resume, NULL, "continue the bench in --out with its recorded tasks, seeds and settings (setting flags are ignored)"},
         {"models", 'M', "N", "pipeline.models", NULL, NULL, "models retrieved per lane"},
         {"outer-steps", 'T', "N", "pipeline.outer_steps", NULL, NULL, "ablation/refinement steps"},
         {"inner-steps", 'K', "N", "pipeline.inner_steps", NULL, NULL, "plans per refined block"},
@@ -416,7 +421,8 @@ int cmd_bench(int argc, char **argv)
         "core busy with its own scripts. Ctrl-C stops the agents (their journals say interrupted)\n"
         "and writes the tables. Running the same bench again (same --out, or --resume --out BENCH)\n"
         "skips runs with a result.json, continues interrupted runs with `mlestar resume`, grades runs\n"
-        "that ended, and starts the rest; delete a run's result.json to grade it again.\n"
+        "that ended, and starts the rest; delete a run's result.json to grade it again. A run still\n"
+        "going max(10m, 25%) past its time limit is stopped. More in docs/bench.md.\n"
         "Exit status: 0 when every run was graded, 1 when interrupted, 2 for bad usage.",
         opts, 0, -1,
     };

@@ -530,6 +530,10 @@ static void step_summary(struct buf *b, const struct lineage *L, int t, const ch
                          json_t *refined)
 {
     buf_printf(b, "<summary>Outer step t%d", t + 1);
+    /* a block of the builtin planner starts with its compose record (JSON);
+     * the snippet's own comment on the next line says more to a reader */
+    if (!strncmp(block, "# [compose] ", 12) && strchr(block, '\n'))
+        block = strchr(block, '\n') + 1;
     if (*block) {
         buf_puts(b, ": <code>");
         html_line(b, block, 70);

@@ -29,7 +29,7 @@ static inline bool is_digit(char c)
     return (unsigned char)(c - '0') < 10;
 }
 
-bool colstat_is_missing(const char *s, size_t len)
+static inline bool is_missing(const char *s, size_t len)
 {
     switch (len) {
     case 0:
@@ -47,39 +47,30 @@ bool colstat_is_missing(const char *s, size_t len)
 }
 
 /* Parses [+-]digits[.digits][(e|E)[+-]digits]. Returns CELL_INT, CELL_FLOAT
- * or CELL_STRING (not a number). */
-static enum cell_kind parse_number(const char *s, size_t len, double *value)
+ * or CELL_STRING (not a number). Up to 19 significant digits are read into
+ * one integer; longer numbers go to strtod(). */
+static inline enum cell_kind parse_number(const char *s, size_t len, double *value)
 {
     const char *p = s, *end = s + len;
     bool neg = false;
     if (p < end && (*p == '-' || *p == '+'))
         neg = *p++ == '-';
+    const char *digits_start = p;
     uint64_t mant = 0;
-    int digits = 0, exp10 = 0;
-    bool any = false, is_float = false;
-    for (; p < end && is_digit(*p); p++) {
-        any = true;
-        if (digits < 19) {
-            mant = mant * 10 + (uint64_t)(*p - '0');
-            if (mant)
-                digits++;
-        } else {
-            exp10++;
-        }
-    }
+    while (p < end && is_digit(*p))
+        mant = mant * 10 + (uint64_t)(*p++ - '0');
+    size_t ndigits = (size_t)(p - digits_start);
+    long exp10 = 0;
+    bool is_float = false;
     if (p < end && *p == '.') {
         is_float = true;
-        for (p++; p < end && is_digit(*p); p++) {
-            any = true;
-            if (digits < 19) {
-                mant = mant * 10 + (uint64_t)(*p - '0');
-                if (mant)
-                    digits++;
-                exp10--;
-            }
-        }
+        const char *frac = ++p;
+        while (p < end && is_digit(*p))
+            mant = mant * 10 + (uint64_t)(*p++ - '0');
+        exp10 = -(long)(p - frac);
+        ndigits += (size_t)(p - frac);
     }
-    if (!any)
+    if (ndigits == 0)
         return CELL_STRING;
     if (p < end && (*p == 'e' || *p == 'E')) {
         is_float = true;
@@ -89,7 +80,7 @@ static enum cell_kind parse_number(const char *s, size_t len, double *value)
             eneg = *p++ == '-';
         if (p == end || !is_digit(*p))
             return CELL_STRING;
-        int e = 0;
+        long e = 0;
         for (; p < end && is_digit(*p); p++)
             if (e < 100000)
                 e = e * 10 + (*p - '0');
@@ -98,7 +89,7 @@ static enum cell_kind parse_number(const char *s, size_t len, double *value)
     if (p != end)
         return CELL_STRING;
     double v;
-    if (digits >= 19 || exp10 < -22 || exp10 > 22) {
+    if (ndigits > 19 || exp10 < -22 || exp10 > 22) {
         char tmp[512];
         size_t n = len < sizeof tmp - 1 ? len : sizeof tmp - 1;
         memcpy(tmp, s, n);
@@ -228,9 +219,9 @@ static bool is_datetime(const char *s, size_t len)
     return take_time(&p, end) && p == end;
 }
 
-enum cell_kind colstat_cell_kind(const char *s, size_t len, double *value)
+static inline enum cell_kind cell_kind(const char *s, size_t len, double *value)
 {
-    if (colstat_is_missing(s, len))
+    if (is_missing(s, len))
         return CELL_MISSING;
     char c = s[0];
     if (is_digit(c) || c == '-' || c == '+' || c == '.') {
@@ -244,6 +235,16 @@ enum cell_kind colstat_cell_kind(const char *s, size_t len, double *value)
     if (is_bool_word(s, len))
         return CELL_BOOL;
     return CELL_STRING;
+}
+
+enum cell_kind colstat_cell_kind(const char *s, size_t len, double *value)
+{
+    return cell_kind(s, len, value);
+}
+
+bool colstat_is_missing(const char *s, size_t len)
+{
+    return is_missing(s, len);
 }
 
 bool colstat_id_name(const char *name)
@@ -313,9 +314,8 @@ static void start_estimating(struct colstat *c)
             hll_add_hash(c->hll, c->table[i].hash);
 }
 
-static void count_distinct(struct colstat *c, const char *s, size_t len)
+static void count_distinct(struct colstat *c, const char *s, size_t len, uint64_t h)
 {
-    uint64_t h = hash64(s, len);
     if (c->overflow) {
         hll_add_hash(c->hll, h);
         return;
@@ -370,6 +370,21 @@ static void add_number(struct colstat *c, double v)
         c->max = v;
 }
 
+/* Numbers are told apart by value ("1.0" and "1" are one value, as in
+ * pandas), except long ones, whose text is hashed so that big integer ids
+ * beyond double precision stay distinct. */
+static inline uint64_t hash_cell(enum cell_kind k, const char *s, size_t len, double v)
+{
+    if ((k == CELL_INT || k == CELL_FLOAT) && len <= 15) {
+        if (v == 0)
+            v = 0; /* -0.0 is 0 */
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        return hash_u64(bits);
+    }
+    return hash64(s, len);
+}
+
 static size_t count_spaces(const char *s, size_t len)
 {
     size_t n = 0;
@@ -381,7 +396,7 @@ static size_t count_spaces(const char *s, size_t len)
 void colstat_add(struct colstat *c, const char *s, size_t len)
 {
     double v = 0;
-    enum cell_kind k = colstat_cell_kind(s, len, &v);
+    enum cell_kind k = cell_kind(s, len, &v);
     if (k == CELL_MISSING)
         return;
     c->present++;
@@ -412,7 +427,7 @@ void colstat_add(struct colstat *c, const char *s, size_t len)
         c->len_min = len;
     if (len > c->len_max)
         c->len_max = len;
-    count_distinct(c, s, len);
+    count_distinct(c, s, len, hash_cell(k, s, len, v));
     if (c->nexamples < PROFILE_EXAMPLES)
         add_example(c, s, len);
 }

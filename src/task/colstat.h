@@ -2,20 +2,22 @@
  *
  * The profiler feeds every cell of a column to colstat_add() and calls
  * colstat_finish() once at the end to get a struct profile_column. Memory
- * per column is bounded: a 16 KiB HyperLogLog, plus an exact table of
- * distinct values (64-bit hash, count, the first PROFILE_VALUE_MAX bytes of
- * the value) that stops growing at `exact_bound` entries; past that the
+ * per column is bounded: an exact table of distinct values (64-bit hash,
+ * count, the first PROFILE_VALUE_MAX bytes of the value) that stops growing
+ * at `exact_bound` entries, then a 16 KiB HyperLogLog. Past the bound the
  * distinct count is the HyperLogLog estimate and the top values are those
- * counted before the bound was hit. The HyperLogLog is only fed once the
- * table is full (seeded then with the table's hashes), which keeps its
- * registers out of the cache for low-cardinality columns. Distinct values are compared as text
- * (by 64-bit hash, so a collision is possible but negligible).
+ * counted before the bound was hit. The HyperLogLog is only created when the
+ * table fills up (seeded then with the table's hashes), which keeps it out
+ * of the cache for low-cardinality columns. Numbers (up to 15 characters)
+ * are compared by value, everything else by its text; comparison is by
+ * 64-bit hash, so a collision is possible but negligible.
  *
  * Per cell the work is: a missing-value check, a hand-written number parser
  * (no strtod on the common path), the hash, and either one probe of the
  * exact table or one HyperLogLog register update. Spaces (for the text
- * rule) are counted in the first SPACE_SAMPLE string cells only. The kind rules are documented
- * in profile.h. Internal to ms_task; not thread-safe per column. */
+ * rule) are counted in the first SPACE_SAMPLE string cells only. The kind
+ * rules are documented in profile.h. Internal to ms_task; not thread-safe
+ * per column. */
 #ifndef MLESTAR_TASK_COLSTAT_H
 #define MLESTAR_TASK_COLSTAT_H
 

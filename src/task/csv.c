@@ -239,10 +239,12 @@ static inline uint64_t zero_bytes(uint64_t v)
 
 /* Copies bytes from p to *wp up to the first ',' or '\n' (exclusive), eight
  * at a time: whole words are stored even past the separator (rec has
- * REC_SLACK bytes to spare). Returns the separator's address, or end. */
-static inline const char *copy_until_separator(const char *p, const char *end, char **wp)
+ * REC_SLACK bytes to spare). ORs the copied bytes into *bits (for the
+ * UTF-8 pre-check). Returns the separator's address, or end. */
+static inline const char *copy_until_separator(const char *p, const char *end, char **wp, uint64_t *bits)
 {
     char *w = *wp;
+    uint64_t acc = 0;
     while (end - p >= 8) {
         uint64_t x;
         memcpy(&x, p, 8);
@@ -250,14 +252,20 @@ static inline const char *copy_until_separator(const char *p, const char *end, c
         uint64_t hits = zero_bytes(x ^ (ONES * ',')) | zero_bytes(x ^ (ONES * '\n'));
         if (hits) {
             size_t k = (size_t)__builtin_ctzll(hits) >> 3;
+            /* the bytes before the separator only */
+            *bits |= k ? acc | (x & (~0ULL >> (64 - 8 * k))) : acc;
             *wp = w + k;
             return p + k;
         }
+        acc |= x;
         p += 8;
         w += 8;
     }
-    while (p < end && *p != ',' && *p != '\n')
+    while (p < end && *p != ',' && *p != '\n') {
+        acc |= (unsigned char)*p;
         *w++ = *p++;
+    }
+    *bits |= acc;
     *wp = w;
     return p;
 }
@@ -289,6 +297,8 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
     char *w = r->rec;
     size_t extra_lines = 0;     /* newlines inside quoted fields */
     bool unterminated = false;
+    bool high = false;          /* some byte >= 0x80 (then UTF-8 is checked) */
+    uint64_t bits = 0;          /* OR of the unquoted bytes */
     size_t nf = 0;
 
     for (;;) {
@@ -308,6 +318,7 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
                     memcpy(w, p, n);
                     w += n;
                     extra_lines += count_newlines(p, n);
+                    high |= has_high_bit(p, n);
                     p = end;
                     unterminated = true;
                     record_done = true;
@@ -317,6 +328,7 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
                 memcpy(w, p, n);
                 w += n;
                 extra_lines += count_newlines(p, n);
+                high |= has_high_bit(p, n);
                 if (q + 1 == end && !r->eof)
                     return PARSE_NEED_MORE;
                 if (q + 1 < end && q[1] == '"') {
@@ -348,7 +360,7 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
             }
         } else {
         unquoted:;
-            const char *stop = copy_until_separator(p, end, &w);
+            const char *stop = copy_until_separator(p, end, &w, &bits);
             if (stop == end) {
                 if (!r->eof)
                     return PARSE_NEED_MORE;
@@ -374,7 +386,8 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
     r->info.line = r->line;
     r->info.unterminated = unterminated;
     size_t used = (size_t)(w - r->rec);
-    r->info.bad_utf8 = has_high_bit(r->rec, used) && !csv_utf8_valid(r->rec, used);
+    high |= (bits & HIGHS) != 0;
+    r->info.bad_utf8 = high && !csv_utf8_valid(r->rec, used);
     r->line += 1 + extra_lines;
     r->start = (size_t)(p - r->raw);
     *nfields_out = nf;

@@ -11,9 +11,10 @@
  *
  * Fields are unescaped (quotes removed, "" turned into ") and NUL-terminated;
  * they point into the reader's buffer and stay valid until the next call to
- * csv_next() or csv_close(). The 16 bytes from each field's ptr are always
- * readable memory (the record buffer keeps slack), so callers may copy short
- * fields with whole-word moves. One reader per thread.
+ * csv_next() or csv_close(). The fields of a record are stored back to
+ * back in one buffer, each followed by its NUL (fields[i + 1].ptr ==
+ * fields[i].ptr + fields[i].len + 1), so a caller may copy a whole record
+ * with one memcpy. One reader per thread.
  *
  * csv_table_load() is the convenience for small files (submissions,
  * answers): it loads every record into memory. */

@@ -23,6 +23,17 @@ struct hll {
 };
 
 uint64_t hash64(const void *data, size_t len);
+/* Hash of one 64-bit value (the murmur3 finaliser of value ^ a constant). */
+static inline uint64_t hash_u64(uint64_t x)
+{
+    x ^= 0x9E3779B97F4A7C15ULL;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
 
 void hll_init(struct hll *h);
 static inline void hll_add_hash(struct hll *h, uint64_t hash)

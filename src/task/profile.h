@@ -28,8 +28,9 @@
  * prompts, with a hard byte bound; wide tables are summarised and rows are
  * never cut in the middle).
  *
- * Distinct values are counted on the text of the cells ("1.0" and "1" are
- * two values). The exact tables hold at most 100k entries per file (shared
+ * Distinct values: numbers are compared by value ("1.0" and "1" are one
+ * value, as in pandas; numbers longer than 15 characters by their text),
+ * everything else by its text. The exact tables hold at most 100k entries per file (shared
  * out between its columns, 64..10000 each); past a column's share, its
  * distinct count is a HyperLogLog estimate and its top values are those
  * counted until then.

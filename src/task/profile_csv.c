@@ -32,7 +32,6 @@
 #define BATCH_ROWS 8192              /* rows per batch at most */
 #define BATCH_CELLS (1u << 20)       /* rows x columns per batch at most */
 #define BATCH_BYTES (4u << 20)       /* arena bytes after which a batch is closed */
-#define ARENA_SLACK 16              /* bytes free past the last cell (see copy_cell) */
 #define ABSENT UINT32_MAX            /* a cell missing from a short (ragged) row */
 
 struct batch {
@@ -104,34 +103,20 @@ static bool batch_full(const struct batch *b)
     return b->rows == b->rows_max || b->len >= BATCH_BYTES;
 }
 
-/* memcpy() without a libc call for the usual short cell. The reader's
- * record buffer and the arena both have room for 16 bytes past any cell
- * (csv.c's REC_SLACK, ARENA_SLACK here), so whole words can be moved. */
-static inline void copy_cell(char *dst, const char *src, size_t n)
-{
-    if (n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + 8, &b, 8);
-    } else {
-        memcpy(dst, src, n);
-    }
-}
-
+/* Adds one record. The reader keeps a record's fields back to back, each
+ * followed by its NUL, so the first n fields are copied with one memcpy and
+ * their offsets follow from their addresses. */
 static void batch_add(struct batch *b, const struct csv_field *f, size_t nf)
 {
-    size_t need = 0;
     size_t n = nf < b->ncols ? nf : b->ncols;
-    for (size_t i = 0; i < n; i++)
-        need += f[i].len + 1;
-    need += ARENA_SLACK;
-    if (b->len + need > b->cap) {
-        while (b->len + need > b->cap)
+    const char *first = f[0].ptr;
+    size_t bytes = (size_t)(f[n - 1].ptr + f[n - 1].len + 1 - first);
+    if (b->len + bytes > b->cap) {
+        while (b->len + bytes > b->cap)
             b->cap *= 2;
         b->data = xrealloc(b->data, b->cap);
     }
+    memcpy(b->data + b->len, first, bytes);
     if (b->rows == b->rows_cap)
         batch_grow_rows(b);
     size_t row = b->rows++;
@@ -141,11 +126,10 @@ static void batch_add(struct batch *b, const struct csv_field *f, size_t nf)
             b->off[slot] = ABSENT;
             continue;
         }
-        b->off[slot] = (uint32_t)b->len;
+        b->off[slot] = (uint32_t)(b->len + (size_t)(f[i].ptr - first));
         b->clen[slot] = (uint32_t)f[i].len;
-        copy_cell(b->data + b->len, f[i].ptr, f[i].len + 1);
-        b->len += f[i].len + 1;
     }
+    b->len += bytes;
 }
 
 static void profile_column(struct colstat *c, const struct batch *b, size_t col)

@@ -34,6 +34,8 @@ static char *render(const char *text, size_t len, size_t block)
         buf_printf(&out, "%zu:", info->line);
         for (size_t i = 0; i < n; i++) {
             assert_int_equal(f[i].ptr[f[i].len], '\0');
+            if (i + 1 < n) /* fields are stored back to back */
+                assert_ptr_equal(f[i + 1].ptr, f[i].ptr + f[i].len + 1);
             buf_printf(&out, "%s%s%s", i ? "|" : "", f[i].quoted ? "q" : "", f[i].ptr);
         }
         if (info->bad_utf8)

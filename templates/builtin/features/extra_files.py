@@ -88,42 +88,46 @@ class ExtraFiles:
             name = "xf_" + "_".join(x for x in (kind[0], kind[1], str(kind[2])) if x)
             rows = recs.get(kind)
             feats[name + "__count"] = float(len(rows)) if rows else 0.0
-            arr = np.asarray(rows, dtype=float) if rows else np.full((1, kind[2]), np.nan)
+            if rows:
+                arr = np.asarray(rows, dtype=float)
+                stats = (arr.mean(axis=0), arr.std(axis=0), arr.min(axis=0), arr.max(axis=0))
+            else:
+                stats = (np.full(kind[2], np.nan),) * 4
             for j in range(kind[2]):
-                col = arr[:, j]
-                feats[f"{name}__{j}_mean"] = np.nanmean(col)
-                feats[f"{name}__{j}_std"] = np.nanstd(col)
-                feats[f"{name}__{j}_min"] = np.nanmin(col)
-                feats[f"{name}__{j}_max"] = np.nanmax(col)
-        lattice = None
-        if self.lattice_kind and len(recs.get(self.lattice_kind, [])) == 3:
-            lattice = np.asarray(recs[self.lattice_kind], dtype=float)
-            volume = abs(np.linalg.det(lattice))
-            feats["xf_cell_volume"] = volume
+                for label, values in zip(("mean", "std", "min", "max"), stats):
+                    feats[f"{name}__{j}_{label}"] = float(values[j])
+        lattice, inverse = None, None
+        if self.lattice_kind:
+            feats["xf_cell_volume"] = np.nan
+            if len(recs.get(self.lattice_kind, [])) == 3:
+                lattice = np.asarray(recs[self.lattice_kind], dtype=float)
+                feats["xf_cell_volume"] = abs(np.linalg.det(lattice))
+                if feats["xf_cell_volume"] > 1e-9:
+                    inverse = np.linalg.inv(lattice)
         points = {}
         for kind, rows in recs.items():
             label = kind[1] or kind[0]
             if kind[2] == 3 and kind != self.lattice_kind and label in self.labels:
                 points[label] = np.asarray(rows, dtype=float)
         n_points = sum(len(p) for p in points.values())
-        if lattice is not None and n_points:
-            feats["xf_point_density"] = n_points / max(feats["xf_cell_volume"], 1e-9)
+        if self.lattice_kind:
+            feats["xf_point_density"] = n_points / feats["xf_cell_volume"] if inverse is not None else np.nan
         for a in self.labels:
             for b in self.labels:
                 if a > b:
                     continue
-                nn = self._nearest(points.get(a), points.get(b), lattice, a == b)
+                nn = self._nearest(points.get(a), points.get(b), lattice, inverse, a == b)
                 feats[f"xf_nn_{a}_{b}__mean"] = float(np.mean(nn)) if nn is not None else np.nan
                 feats[f"xf_nn_{a}_{b}__min"] = float(np.min(nn)) if nn is not None else np.nan
         return feats
 
     @staticmethod
-    def _nearest(pa, pb, lattice, same):
+    def _nearest(pa, pb, lattice, inverse, same):
         if pa is None or pb is None or len(pa) == 0 or len(pb) == 0 or (same and len(pa) < 2):
             return None
         diff = pa[:, None, :] - pb[None, :, :]
-        if lattice is not None and abs(np.linalg.det(lattice)) > 1e-9:
-            frac = diff @ np.linalg.inv(lattice)
+        if inverse is not None:
+            frac = diff @ inverse
             frac -= np.round(frac)
             diff = frac @ lattice
         dist = np.sqrt((diff ** 2).sum(axis=2))

@@ -1,8 +1,11 @@
 # load/csv: read the training table (and the test table in submit mode only), drop rows without a
 # target, subsample in search mode, encode the targets (class indices, or a transformed regression target).
-from threadpoolctl import threadpool_limits
+THREADS = int(CONFIG.get("threads") or 1)
+os.environ["OMP_NUM_THREADS"] = str(THREADS)  # read by OpenMP runtimes loaded from here on (scikit-learn)
+import sklearn.ensemble  # noqa: E402  (loads scikit-learn's OpenMP runtime, so the limit below covers it)
+from threadpoolctl import threadpool_limits  # noqa: E402
 
-threadpool_limits(int(CONFIG.get("threads") or 1))
+threadpool_limits(THREADS)
 DATA_DIR = CONFIG.get("data_dir", "./input")
 MODE = CONFIG.get("mode", "search")
 SEED = int(CONFIG.get("seed", 0))

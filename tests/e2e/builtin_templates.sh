@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# End-to-end check of the builtin backend's solution kit (templates/builtin/): composes scripts with the
+# reference composer (tests/tools/builtin_compose.py), runs them with /usr/bin/python3 on the bundled
+# examples (examples/breast-cancer, wine, diabetes), and checks the score line, the submission's shape
+# and columns against the sample submission, and that scores are sane. Also runs one ablation runner and
+# every ensemble runner once. Needs only the source tree (no network, no /work/shared). ~1-2 minutes.
+set -euo pipefail
+
+SRC="${MLESTAR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+PY=/usr/bin/python3
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/builtin_templates.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+"$PY" - "$SRC" "$WORK" <<'EOF'
+import json
+import os
+import sys
+
+import pandas as pd
+
+src, work = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(src, "tests", "tools"))
+import builtin_compose as bc
+import grade_reference
+
+catalog = bc.load_catalog()
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def compose_for(task, models, mode, extra_features=()):
+    config, tags = bc.profile_task(task, mode=mode, threads=1, time_budget_s=300)
+    choices = bc.candidate(catalog, config, tags, models)
+    for name in extra_features:
+        choices["features"].append([name, dict(bc.snippet_entry(catalog, "features", name)["params"])])
+    return bc.compose(catalog, config, choices), config
+
+
+def check_submission(task, result, label):
+    sample = pd.read_csv(os.path.join(task, "public", "sample_submission.csv"))
+    check(result["submission"] is not None, f"{label}: wrote final/submission.csv")
+    if result["submission"] is None:
+        return None
+    sub = pd.read_csv(result["submission"])
+    check(sub.shape == sample.shape, f"{label}: submission shape {sub.shape} == sample {sample.shape}")
+    check(list(sub.columns) == list(sample.columns), f"{label}: submission columns match the sample")
+    graded = grade_reference.grade(task, result["submission"])
+    check(graded["valid"], f"{label}: grader accepts the submission ({graded})")
+    return graded
+
+
+def run(task, script, name):
+    result = bc.run_script(task, script, work, name=name, timeout=300)
+    ok = result["rc"] == 0 and result["score"] is not None
+    check(ok, f"{name}: exit {result['rc']}, score line {result['score']} ({result['seconds']}s)")
+    if not ok:
+        print(result["stderr"][-2000:])
+    return result
+
+
+ex = os.path.join(src, "examples")
+bc_task, wine, diab = (os.path.join(ex, n) for n in ("breast-cancer", "wine", "diabetes"))
+
+# 1. binary AUC: a merged candidate (two model snippets) in search then submit mode
+script, _ = compose_for(bc_task, ["xgboost", "linear"], "search")
+check("# [block:model]" in script and "# [end:predict]" in script, "composition has the block markers")
+r = run(bc_task, script, "bc_search")
+check(r["score"] is not None and r["score"] > 0.95, f"breast-cancer CV AUC {r['score']} > 0.95")
+# search mode must never read the test file: run the same script on a copy of the data without it
+notest = os.path.join(work, "bc_notest")
+os.makedirs(os.path.join(notest, "public"))
+for f in ("train.csv", "sample_submission.csv"):
+    os.symlink(os.path.join(bc_task, "public", f), os.path.join(notest, "public", f))
+r = run(notest, script, "bc_search_without_test_file")
+script, _ = compose_for(bc_task, ["xgboost", "linear"], "submit")
+r = run(bc_task, script, "bc_submit")
+g = check_submission(bc_task, r, "bc_submit")
+check(g is not None and g["score"] > 0.95, f"breast-cancer test AUC {g and g['score']} > 0.95")
+
+# 2. multi-class log loss with class-probability columns
+script, _ = compose_for(wine, ["hist_gradient_boosting"], "submit", ["missing_indicators"])
+r = run(wine, script, "wine_submit")
+check(r["score"] is not None and r["score"] < 0.4, f"wine CV log loss {r['score']} < 0.4")
+g = check_submission(wine, r, "wine_submit")
+if r["submission"]:
+    sub = pd.read_csv(r["submission"])
+    sums = sub.drop(columns=["id"]).sum(axis=1)
+    check(((sums - 1).abs() < 1e-6).all(), "wine probabilities sum to 1 per row")
+check(g is not None and g["score"] < 0.4, f"wine test log loss {g and g['score']} < 0.4")
+
+# 3. regression RMSE
+script, _ = compose_for(diab, ["linear"], "submit", ["log_transform"])
+r = run(diab, script, "diabetes_submit")
+check(r["score"] is not None and r["score"] < 65, f"diabetes CV RMSE {r['score']} < 65 (target sd ~77)")
+g = check_submission(diab, r, "diabetes_submit")
+check(g is not None and g["score"] < 70, f"diabetes test RMSE {g and g['score']} < 70")
+
+# 4. ablation runner: full solution and two simplified variants
+config, tags = bc.profile_task(bc_task, mode="search", threads=1)
+full = bc.candidate(catalog, config, tags, ["extra_trees"])
+simple = json.loads(json.dumps(full))
+simple["model"] = [["linear", dict(bc.snippet_entry(catalog, "model", "linear")["params"])]]
+holdout = json.loads(json.dumps(full))
+holdout["validation"] = [["holdout", {}]]
+variants = {"full": bc.compose(catalog, config, full), "model:baseline": bc.compose(catalog, config, simple),
+            "validation:baseline": bc.compose(catalog, config, holdout)}
+r = run(bc_task, bc.render_ablation(variants), "ablation")
+lines = [l for l in r["stdout"].splitlines() if l.startswith("Ablation result:")]
+check(len(lines) == 3 and all("failed" not in l for l in lines), f"ablation printed 3 results: {lines}")
+
+# 5. every ensemble runner, submit mode, on regression (log space blending is not used for rmse)
+config, tags = bc.profile_task(diab, mode="submit", threads=1)
+sols = [bc.compose(catalog, config, bc.candidate(catalog, config, tags, [m])) for m in ("linear", "knn")]
+for method in [e["name"] for e in catalog["ensembles"]]:
+    r = run(diab, bc.render_ensemble(method, sols), f"ensemble_{method}")
+    g = check_submission(diab, r, f"ensemble_{method}")
+    check(g is not None and g["score"] < 75, f"ensemble {method}: diabetes test RMSE {g and g['score']} < 75")
+
+# 6. a move in the param-change language changes the rendered script
+config, tags = bc.profile_task(bc_task, mode="search", threads=1)
+base = bc.candidate(catalog, config, tags, ["xgboost"])
+moved = bc.apply_move(catalog, base, "model", "more_trees_lower_lr", tags, config["problem"])
+check(moved is not None and "learning_rate=0.015" in bc.compose(catalog, config, moved),
+      "model move x0.5 renders learning_rate=0.015")
+check(bc.apply_move(catalog, moved, "model", "more_neighbors", tags, config["problem"]) is None,
+      "a move that changes nothing is not applicable")
+
+print(f"{len(failures)} failure(s)")
+sys.exit(1 if failures else 0)
+EOF

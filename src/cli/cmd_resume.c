@@ -36,9 +36,10 @@ static int journal_settings(const char *run_dir, struct config *cfg, char **task
 
 int cmd_resume(int argc, char **argv)
 {
+    const char *time_limit = NULL;
     const struct cli_opt opts[] = {
         {"force", 'f', NULL, "run.force", NULL, NULL, "resume even if settings differ from the journal's"},
-        {"time-limit", 't', "DURATION", "run.time_limit", NULL, NULL, "new budget for the whole run"},
+        {"time-limit", 't', "DURATION", NULL, NULL, &time_limit, "new budget for the whole run (default: the run's own)"},
         {"events", 0, NULL, "run.events", NULL, NULL, "print the JSON event stream on stdout"},
         {0},
     };
@@ -59,14 +60,14 @@ int cmd_resume(int argc, char **argv)
         struct err err = {{0}};
         char *task_dir = NULL;
         config_defaults(&cfg);
-        if (journal_settings(args.positional[0], &cfg, &task_dir, &err) < 0 || config_load_env(&cfg, &err) < 0) {
+        if (journal_settings(args.positional[0], &cfg, &task_dir, &err) < 0 || config_load_env(&cfg, &err) < 0 ||
+            (time_limit && config_set(&cfg, "run.time_limit", time_limit, "--time-limit", &err) < 0)) {
             cli_error("resume: %s", err.msg);
             rc = CLI_FAIL;
         } else {
             cfg.run.force = args.cfg.run.force;
             cfg.run.events = args.cfg.run.events;
-            if (args.cfg.run.time_limit != cfg.run.time_limit)
-                cfg.run.time_limit = args.cfg.run.time_limit;
+            cfg.run.quiet = args.cfg.run.quiet;
             rc = run_agent(&cfg, task_dir, args.positional[0], true);
         }
         free(task_dir);

@@ -654,7 +654,7 @@ class XGBModel:
         params = {"eta": p["learning_rate"], "max_depth": int(p["max_depth"]),
                   "min_child_weight": p["min_child_weight"], "subsample": p["subsample"],
                   "colsample_bytree": p["colsample_bytree"], "lambda": p["reg_lambda"], "alpha": p["reg_alpha"],
-                  "tree_method": "hist", "nthread": int(CONFIG.get("threads") or 1),
+                  "tree_method": "hist", "max_bin": int(p.get("max_bin", 256)), "nthread": int(CONFIG.get("threads") or 1),
                   "seed": int(CONFIG.get("seed", 0)), "verbosity": 0}
         if self.spec["kind"] == "binary":
             params.update(objective="binary:logistic", eval_metric="logloss")

@@ -125,10 +125,15 @@ for method in [e["name"] for e in catalog["ensembles"]]:
 config, tags = bc.profile_task(bc_task, mode="search", threads=1)
 base = bc.candidate(catalog, config, tags, ["xgboost"])
 moved = bc.apply_move(catalog, base, "model", "more_trees_lower_lr", tags, config["problem"])
-check(moved is not None and "learning_rate=0.015" in bc.compose(catalog, config, moved),
-      "model move x0.5 renders learning_rate=0.015")
+check(moved is not None and "learning_rate=0.025" in bc.compose(catalog, config, moved),
+      "model move x0.5 renders learning_rate=0.025")
 check(bc.apply_move(catalog, moved, "model", "more_neighbors", tags, config["problem"]) is None,
       "a move that changes nothing is not applicable")
+
+# 7. limits: an image task without torch is refused with a plain message, a tabular one is not
+check(bc.limit_message(catalog, ["images"]) is not None, "image task: the kit says it cannot")
+check(bc.limit_message(catalog, ["audio", "torch"]) is not None, "audio task: the kit says it cannot")
+check(bc.limit_message(catalog, ["numeric", "categorical"]) is None, "tabular task: allowed")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

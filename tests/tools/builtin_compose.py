@@ -197,8 +197,14 @@ def profile_task(task_dir, mode="search", seed=42, subsample_rows=30000, time_bu
     extra = _extra_files(data_dir, set(files))
     if extra:
         tags.add("extra_files")
-    if any(g["kind"] == "image" for g in extra):
-        tags.add("images")
+    has_features = any(kinds[k] for k in ("numeric", "categorical", "text", "datetime", "boolean"))
+    if not has_features:
+        if any(g["kind"] == "image" for g in extra):
+            tags.add("images")
+        elif any(g["kind"] == "audio" for g in extra):
+            tags.add("audio")
+        elif not any(g["kind"] == "text" for g in extra):
+            tags.add("no_features")
     if n <= 5000:
         tags.add("small_data")
     if problem == "multiclass" and max(train[c].nunique() for c in train_targets) > 10:
@@ -217,6 +223,14 @@ def profile_task(task_dir, mode="search", seed=42, subsample_rows=30000, time_bu
         "time_budget_s": time_budget_s, "threads": threads,
     }
     return config, sorted(tags)
+
+
+def limit_message(catalog, tags):
+    """The catalog's message for a task shape the kit cannot solve, or None."""
+    for limit in catalog.get("limits", []):
+        if all(t in tags for t in limit["when"]) and not any(t in tags for t in limit.get("unless", [])):
+            return limit["message"]
+    return None
 
 
 # ------------------------------------------------------------------------------------------ compose

@@ -156,6 +156,9 @@ void run_outcome_free(struct run_outcome *o);
 char *run_outcome_error_text(const struct run_outcome *o, bool need_score, bool need_submission);
 bool run_outcome_ok(const struct run_outcome *o, bool need_score, bool need_submission);
 
+/* "Plan 1: ...\nScore: 0.81\n\n..." for prompts, from [{plan, score?}]
+ * (a plan without a score failed to run). malloc'd. */
+char *agent_history_text(json_t *history);
 /* Points *ranked at the working, scored solutions of sols, best first
  * (ties: older node first). Returns how many; free(*ranked) after. */
 size_t agent_rank(struct agent *a, struct solution *sols, size_t n, struct solution ***ranked);

@@ -21,6 +21,7 @@
 #include "code/extract.h"
 #include "code/jsontext.h"
 #include "util/buf.h"
+#include "util/jsonutil.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/timeutil.h"
@@ -163,4 +164,19 @@ json_t *agent_ask_json(struct agent *a, const char *stage, const char *call_id, 
         log_warn("%s: %s; asking again", call_id, err->msg);
     }
     return NULL;
+}
+
+char *agent_history_text(json_t *history)
+{
+    struct buf b = {0};
+    size_t i;
+    json_t *h;
+    json_array_foreach(history, i, h) {
+        buf_printf(&b, "Plan %zu: %s\n", i + 1, json_str(h, "plan", ""));
+        if (json_is_number(json_object_get(h, "score")))
+            buf_printf(&b, "Score: %.6g\n\n", json_num(h, "score", 0));
+        else
+            buf_puts(&b, "Score: failed to run\n\n");
+    }
+    return buf_detach(&b);
 }

@@ -31,25 +31,10 @@ static json_t *solutions_json(struct solution **sols, size_t n)
     return list;
 }
 
-static char *history_text(json_t *history)
-{
-    struct buf b = {0};
-    size_t i;
-    json_t *h;
-    json_array_foreach(history, i, h) {
-        buf_printf(&b, "Plan %zu: %s\n", i + 1, json_str(h, "plan", ""));
-        if (json_is_number(json_object_get(h, "score")))
-            buf_printf(&b, "Score: %.6g\n\n", json_num(h, "score", 0));
-        else
-            buf_puts(&b, "Score: failed to run\n\n");
-    }
-    return buf_detach(&b);
-}
-
 static char *ask(struct agent *a, const char *stage, const char *call_id, const char *sols_text, json_t *sols,
                  json_t *history, const char *plan, bool want_code)
 {
-    char *hist = history_text(history);
+    char *hist = agent_history_text(history);
     json_t *vars = json_pack("{s:s,s:s,s:s}", "solutions", sols_text, "history", hist, "plan", plan ? plan : "");
     json_t *ctx = json_pack("{s:O,s:O,s:s}", "solutions", sols, "history", history, "plan", plan ? plan : "");
     free(hist);

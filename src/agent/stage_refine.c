@@ -149,26 +149,11 @@ static int extract_block(struct refine_state *st, int t, const char *summary, ch
 
 /* ---- inner loop ---- */
 
-static char *history_text(json_t *history)
-{
-    struct buf b = {0};
-    size_t i;
-    json_t *h;
-    json_array_foreach(history, i, h) {
-        buf_printf(&b, "Plan %zu: %s\n", i + 1, json_str(h, "plan", ""));
-        if (json_is_number(json_object_get(h, "score")))
-            buf_printf(&b, "Score: %.6g\n\n", json_num(h, "score", 0));
-        else
-            buf_printf(&b, "Score: failed to run\n\n");
-    }
-    return buf_detach(&b);
-}
-
 static char *next_plan(struct refine_state *st, int t, int k, const char *block, json_t *history)
 {
     char call_id[96];
     snprintf(call_id, sizeof call_id, "lane%d/t%d/k%d/plan", st->lane, t, k);
-    char *hist = history_text(history);
+    char *hist = agent_history_text(history);
     json_t *vars = json_pack("{s:s,s:s,s:s}", "code_block", block, "history", hist, "code", st->s->code);
     json_t *ctx = json_pack("{s:s,s:O,s:s,s:i,s:i,s:i}", "code_block", block, "history", history, "code",
                             st->s->code, "lane", st->lane, "outer_step", t, "inner_step", k);

@@ -82,8 +82,6 @@ struct workspace {
 int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struct task *task,
                       const char *script, const char *python, struct err *err);
 void workspace_free(struct workspace *ws);
-/* Makes path an existing, empty folder (keeps the folder itself). */
-int workspace_empty_dir(const char *path, struct err *err);
 /* Reads files_read.txt into res->files_read / files_blocked / writes_blocked. */
 void workspace_read_file_log(const struct workspace *ws, struct exec_result *res);
 

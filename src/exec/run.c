@@ -598,7 +598,7 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
     collect(&r, res);
     decide(&r, res, &ru);
     cgroup_destroy(&r.cg);
-    workspace_empty_dir(r.ws.tmp_dir, NULL);
+    fs_empty_dir(r.ws.tmp_dir, NULL);
     log_debug("exec: %s: workspace %.1f ms, cgroups %.1f ms, launch %.1f ms, run %.1f ms "
               "(child %.1f ms), wrap-up %.1f ms", r.ws.dir, (t_ws - t_begin) * 1e3,
               (t_cg - t_ws) * 1e3, (t_launch - t_cg) * 1e3, (t_supervised - t_launch) * 1e3,

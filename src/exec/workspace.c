@@ -148,27 +148,6 @@ static void collect_private(struct workspace *ws, const struct task *task)
     free(root);
 }
 
-/* Makes `path` an existing, empty folder. Keeps the folder itself: on some
- * file systems (ext4 mounted with `discard`) every rmdir or unlink of a
- * file with data costs milliseconds, so nothing is removed that need not be. */
-int workspace_empty_dir(const char *path, struct err *err)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return fs_mkdir_p(path, 0755, err);
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *child = fs_join(path, e->d_name);
-        if (fs_rm_rf(child, err) < 0)
-            rc = -1;
-        free(child);
-    }
-    closedir(d);
-    return rc;
-}
 
 /* Writes data to path unless the file already holds exactly it (reruns). */
 static int write_if_changed(const char *path, const char *data, size_t len, struct err *err)
@@ -238,13 +217,13 @@ int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struc
     char *working = fs_join(ws->dir, "working");
     int rc = fs_write_file(ws->script_path, script, strlen(script), err);
     if (rc == 0)
-        rc = workspace_empty_dir(ws->input_dir, err);
+        rc = fs_empty_dir(ws->input_dir, err);
     if (rc == 0)
         rc = link_inputs(ws, task, err);
     if (rc == 0)
-        rc = workspace_empty_dir(ws->final_dir, err);
+        rc = fs_empty_dir(ws->final_dir, err);
     if (rc == 0)
-        rc = workspace_empty_dir(ws->tmp_dir, err);
+        rc = fs_empty_dir(ws->tmp_dir, err);
     if (rc == 0)
         rc = fs_mkdir_p(working, 0755, err);
     if (rc == 0)

@@ -169,6 +169,32 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *err)
     return 0;
 }
 
+/* Removes every entry of an open folder. */
+static int remove_entries(DIR *d, const char *path, struct err *err)
+{
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *child = fs_join(path, e->d_name);
+        if (fs_rm_rf(child, err) < 0)
+            rc = -1;
+        free(child);
+    }
+    return rc;
+}
+
+int fs_empty_dir(const char *path, struct err *err)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return fs_mkdir_p(path, 0755, err);
+    int rc = remove_entries(d, path, err);
+    closedir(d);
+    return rc;
+}
+
 int fs_rm_rf(const char *path, struct err *err)
 {
     struct stat st;
@@ -178,16 +204,7 @@ int fs_rm_rf(const char *path, struct err *err)
         DIR *d = opendir(path);
         if (!d)
             return err_sys(err, errno, "cannot open folder %s", path);
-        struct dirent *e;
-        int rc = 0;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char *child = fs_join(path, e->d_name);
-            if (fs_rm_rf(child, err) < 0)
-                rc = -1;
-            free(child);
-        }
+        int rc = remove_entries(d, path, err);
         closedir(d);
         if (rc < 0)
             return -1;

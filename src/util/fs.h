@@ -22,6 +22,10 @@ int fs_write_atomic(const char *path, const void *data, size_t len, struct err *
 int fs_append(const char *path, const void *data, size_t len, struct err *err);
 /* mkdir -p with the given mode. */
 int fs_mkdir_p(const char *path, mode_t mode, struct err *err);
+/* Makes `path` an existing, empty folder, keeping the folder itself (on some
+ * file systems every rmdir or unlink costs milliseconds, so nothing is
+ * removed that need not be). Does not follow symlinks. */
+int fs_empty_dir(const char *path, struct err *err);
 /* rm -rf; missing path is not an error. Does not follow symlinks. */
 int fs_rm_rf(const char *path, struct err *err);
 bool fs_exists(const char *path);

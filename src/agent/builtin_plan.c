@@ -212,6 +212,27 @@ static size_t rank_models(const struct kit *k, json_t *ctx, json_t *tags, struct
     return n;
 }
 
+/* Ranks for one lane: lanes deal the ranking between them like cards (lane
+ * l of L takes ranks l, l+L, l+2L, ...) so that their solutions differ and
+ * ensembling them pays; a lane short of m models fills up with the best
+ * ranks it has not taken. Returns how many of `pick` were set. */
+static size_t pick_for_lane(size_t n, size_t m, size_t lane, size_t lanes, size_t *pick)
+{
+    size_t k = 0;
+    if (lanes == 0)
+        lanes = 1;
+    for (size_t i = lane % lanes; i < n && k < m; i += lanes)
+        pick[k++] = i;
+    for (size_t i = 0; i < n && k < m; i++) {
+        bool taken = false;
+        for (size_t j = 0; j < k; j++)
+            taken = taken || pick[j] == i;
+        if (!taken)
+            pick[k++] = i;
+    }
+    return k;
+}
+
 static char *answer_retrieve(json_t *ctx, struct err *err)
 {
     const struct kit *k = kit_get(err);
@@ -228,15 +249,17 @@ static char *answer_retrieve(json_t *ctx, struct err *err)
     size_t n = rank_models(k, ctx, tags, &r);
     json_decref(tags);
     long m = json_int(ctx, "m", 4);
-    long lane = json_int(ctx, "lane", 0);
+    size_t *pick = xcalloc(n + 1, sizeof *pick);
+    size_t npick = pick_for_lane(n, (size_t)m, (size_t)json_int(ctx, "lane", 0), (size_t)json_int(ctx, "lanes", 1), pick);
     json_t *list = json_array();
-    for (long i = 0; n && i < m && i < (long)n; i++) {
-        json_t *e = r[(size_t)(lane + i) % n].entry;
+    for (size_t i = 0; i < npick; i++) {
+        json_t *e = r[pick[i]].entry;
         char *body = card_body(json_str(e, "card", NULL));
         json_array_append_new(list, json_pack("{s:s,s:s}", "model_name", json_str(e, "snippet", ""),
                                               "example_code", body));
         free(body);
     }
+    free(pick);
     free(r);
     if (!json_array_size(list)) {
         json_decref(list);

@@ -104,8 +104,8 @@ int stage_retrieve(struct agent *a, int lane, json_t **models_out)
     size_t nhits = strcmp(a->cfg.search.backend, "none") ? find_cards(a, hits) : 0;
     char *results = cards_text(hits, nhits);
     json_t *vars = json_pack("{s:I,s:s}", "m", (json_int_t)a->cfg.pipeline.models, "search_results", results);
-    json_t *ctx = json_pack("{s:I,s:i,s:o}", "m", (json_int_t)a->cfg.pipeline.models, "lane", lane, "cards",
-                            cards_json(hits, nhits));
+    json_t *ctx = json_pack("{s:I,s:i,s:I,s:o}", "m", (json_int_t)a->cfg.pipeline.models, "lane", lane, "lanes",
+                            (json_int_t)a->cfg.pipeline.lanes, "cards", cards_json(hits, nhits));
     free(results);
     char call_id[64];
     snprintf(call_id, sizeof call_id, "lane%d/retrieve", lane);

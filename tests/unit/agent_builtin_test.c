@@ -181,6 +181,57 @@ static void test_compose_and_parse_back(void **state)
     json_decref(comp);
 }
 
+static json_t *retrieve_ctx(int lane, int lanes)
+{
+    return json_pack("{s:s,s:i,s:i,s:i,s:{s:s,s:s,s:b,s:{s:[s,s]},s:[],s:i},s:{},s:{},s:[]}", "stage", "retrieve",
+                     "m", 3, "lane", lane, "lanes", lanes, "facts", "problem", "binary", "metric", "auc",
+                     "lower_is_better", 0, "columns", "numeric", "a", "b", "extra_files", "train_rows", 10000,
+                     "profile", "packages", "cards");
+}
+
+static json_t *models_of(const char *reply)
+{
+    const char *open = strstr(reply, "```json\n");
+    assert_non_null(open);
+    json_t *list = json_loads(open + 8, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(list);
+    json_t *names = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(list, i, m)
+        json_array_append_new(names, json_string(json_str(m, "model_name", "")));
+    json_decref(list);
+    return names;
+}
+
+static void test_lanes_get_different_models(void **state)
+{
+    (void)state;
+    struct err err = {{0}};
+    json_t *c0 = retrieve_ctx(0, 2), *c1 = retrieve_ctx(1, 2);
+    char *r0 = builtin_answer("retrieve", c0, &err);
+    char *r1 = builtin_answer("retrieve", c1, &err);
+    if (!r0 || !r1)
+        fail_msg("%s", err.msg);
+    json_t *m0 = models_of(r0), *m1 = models_of(r1);
+    assert_int_equal(json_array_size(m0), 3);
+    assert_int_equal(json_array_size(m1), 3);
+    size_t i;
+    json_t *name;
+    json_array_foreach(m0, i, name)
+        assert_false(json_list_has(m1, json_string_value(name)));
+    /* deterministic: the same context, the same answer */
+    char *again = builtin_answer("retrieve", c0, &err);
+    assert_string_equal(r0, again);
+    free(again);
+    json_decref(m0);
+    json_decref(m1);
+    free(r0);
+    free(r1);
+    json_decref(c0);
+    json_decref(c1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_python_literals),
         cmocka_unit_test(test_param_changes),
         cmocka_unit_test(test_compose_and_parse_back),
+        cmocka_unit_test(test_lanes_get_different_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

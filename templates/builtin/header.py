@@ -612,7 +612,7 @@ def cross_validate(folds, time_fraction=0.7):
     t0 = time.time()
     budget = float(CONFIG.get("time_budget_s") or 3600)
     for i, (tr, va) in enumerate(folds):
-        pipe = FeaturePipeline(FEATURE_OPTIONS).fit(frame.iloc[tr], Y[tr], kinds)
+        pipe = FeaturePipeline(globals().get("FEATURE_OPTIONS") or {}).fit(frame.iloc[tr], Y[tr], kinds)
         fs_tr = pipe.transform(frame.iloc[tr], kinds, True)
         fs_va = pipe.transform(frame.iloc[va], kinds, False)
         fitted = fit_members(fs_tr, Y[tr], specs)

@@ -33,9 +33,11 @@ def check(cond, what):
         failures.append(what)
 
 
-def compose_for(task, models, mode, extra_features=()):
+def compose_for(task, models, mode, extra_features=(), predict=None):
     config, tags = bc.profile_task(task, mode=mode, threads=1, time_budget_s=300)
     choices = bc.candidate(catalog, config, tags, models)
+    if predict:
+        choices["predict"] = [[predict, {}]]
     for name in extra_features:
         choices["features"].append([name, dict(bc.snippet_entry(catalog, "features", name)["params"])])
     return bc.compose(catalog, config, choices), config
@@ -66,6 +68,36 @@ def run(task, script, name):
 ex = os.path.join(src, "examples")
 bc_task, wine, diab = (os.path.join(ex, n) for n in ("breast-cancer", "wine", "diabetes"))
 
+# 0. catalog consistency: every snippet renders with its defaults into a script that parses (torch_mlp
+# included, even where torch is absent), moves name real snippets / params, models have cards
+import ast
+config, tags = bc.profile_task(wine, threads=1)
+names = {(s["block"], s["name"]) for s in catalog["snippets"]}
+bad = []
+for s in catalog["snippets"]:
+    choices = bc.candidate(catalog, config, tags, ["linear"])
+    if s["block"] in ("features", "model"):
+        choices[s["block"]].append([s["name"], dict(s["params"])])
+    else:
+        choices[s["block"]] = [[s["name"], dict(s["params"])]]
+    try:
+        ast.parse(bc.compose(catalog, config, choices))
+    except (SyntaxError, KeyError) as exc:
+        bad.append(f"{s['block']}/{s['name']}: {exc}")
+check(not bad, f"every snippet renders and parses {bad}")
+all_params = {k for s in catalog["snippets"] for k in s["params"]}
+for block, moves in catalog["moves"].items():
+    for m in moves:
+        ok = ("add" not in m or (block, m["add"]) in names) and ("replace" not in m or (block, m["replace"]) in names)
+        ok = ok and all(k in all_params for k in m.get("params", {}))
+        ok = ok and all((block, a) in names for a in m.get("applies_to", []))
+        check(ok, f"move {block}:{m['name']} refers to existing snippets and params")
+for m in catalog["models"]:
+    check(("model", m["snippet"]) in names and os.path.isfile(os.path.join(src, m["card"])),
+          f"model {m['snippet']} has a snippet and a card")
+for block in bc.BLOCKS:
+    check(all((block, n) in names for n in catalog["baselines"][block]), f"baseline of {block} exists")
+
 # 1. binary AUC: a merged candidate (two model snippets) in search then submit mode
 script, _ = compose_for(bc_task, ["xgboost", "linear"], "search")
 check("# [block:model]" in script and "# [end:predict]" in script, "composition has the block markers")
@@ -93,8 +125,8 @@ if r["submission"]:
     check(((sums - 1).abs() < 1e-6).all(), "wine probabilities sum to 1 per row")
 check(g is not None and g["score"] < 0.4, f"wine test log loss {g and g['score']} < 0.4")
 
-# 3. regression RMSE
-script, _ = compose_for(diab, ["linear"], "submit", ["log_transform"])
+# 3. regression RMSE, refitting on all rows for the test prediction
+script, _ = compose_for(diab, ["linear"], "submit", ["log_transform"], predict="refit")
 r = run(diab, script, "diabetes_submit")
 check(r["score"] is not None and r["score"] < 65, f"diabetes CV RMSE {r['score']} < 65 (target sd ~77)")
 g = check_submission(diab, r, "diabetes_submit")

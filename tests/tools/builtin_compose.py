@@ -284,7 +284,7 @@ def render_value(v):
             text += ".0"
         return text
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
     if isinstance(v, list):
         return "[" + ", ".join(render_value(x) for x in v) + "]"
     raise TypeError(f"cannot render {v!r}")
@@ -308,6 +308,8 @@ def compose(catalog, config, choices):
     out.append('CONFIG = json.loads(r"""' + json.dumps(config, separators=(",", ":")) + '""")\n')
     for block in BLOCKS:
         out.append(f"# [block:{block}]\n")
+        record = {"block": block, "snippets": [{"name": n, "params": p} for n, p in choices[block]]}
+        out.append("# [compose] " + json.dumps(record, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n")
         for name, params in _ordered(catalog, block, choices[block]):
             entry = snippet_entry(catalog, block, name)
             out.append(render_snippet(os.path.join(KIT, entry["file"]), params))
@@ -517,6 +519,7 @@ def main():
     ap.add_argument("--models", default="xgboost")
     ap.add_argument("--features", default="auto")
     ap.add_argument("--validation", default=None)
+    ap.add_argument("--predict", default=None)
     ap.add_argument("--move", action="append", default=[], help="BLOCK:NAME, applied in order")
     ap.add_argument("--mode", default="search")
     ap.add_argument("--threads", type=int, default=1)
@@ -547,6 +550,8 @@ def main():
     if args.validation:
         choices["validation"] = [[args.validation, copy.deepcopy(snippet_entry(catalog, "validation",
                                                                                args.validation)["params"])]]
+    if args.predict:
+        choices["predict"] = [[args.predict, copy.deepcopy(snippet_entry(catalog, "predict", args.predict)["params"])]]
     for mv in args.move:
         block, name = mv.split(":", 1)
         new = apply_move(catalog, choices, block, name, tags, config["problem"])

@@ -51,6 +51,18 @@ const struct kit *kit_get(struct err *err)
     return &the_kit;
 }
 
+/* The embedded kit file at `file` (relative to templates/builtin/), or NULL
+ * + err naming it as `what` ("snippet file", "runner"). */
+static const struct asset *kit_file(const char *file, const char *what, struct err *err)
+{
+    char *path = xasprintf(KIT_DIR "%s", file);
+    const struct asset *a = assets_get(path);
+    if (!a)
+        err_set(err, "builtin kit: %s %s is missing", what, path);
+    free(path);
+    return a;
+}
+
 json_t *kit_snippet(const struct kit *k, const char *block, const char *name)
 {
     size_t i;
@@ -194,19 +206,15 @@ char *kit_render_block(const struct kit *k, const char *block, json_t *snippets,
         json_t *chosen = find_in(snippets, json_str(entry, "name", ""));
         if (!chosen)
             continue;
-        char *path = xasprintf(KIT_DIR "%s", json_str(entry, "file", ""));
-        const struct asset *a = assets_get(path);
+        const struct asset *a = kit_file(json_str(entry, "file", ""), "snippet file", err);
         if (!a) {
-            err_set(err, "builtin kit: snippet file %s is missing", path);
-            free(path);
             buf_free(&b);
             return NULL;
         }
         json_t *params = kit_default_params(k, block, json_str(entry, "name", ""));
         json_object_update(params, json_object_get(chosen, "params"));
-        int rc = substitute(path, a->data, params, &b, err);
+        int rc = substitute(a->path, a->data, params, &b, err);
         json_decref(params);
-        free(path);
         if (rc < 0) {
             buf_free(&b);
             return NULL;
@@ -238,18 +246,13 @@ char *kit_render_runner(const struct kit *k, const char *file, const char *place
                         struct err *err)
 {
     (void)k;
-    char *path = xasprintf(KIT_DIR "%s", file);
-    const struct asset *a = assets_get(path);
-    if (!a) {
-        err_set(err, "builtin kit: runner %s is missing", path);
-        free(path);
+    const struct asset *a = kit_file(file, "runner", err);
+    if (!a)
         return NULL;
-    }
-    free(path);
     char *tag = xasprintf("{{%s}}", placeholder);
     const char *at = strstr(a->data, tag);
     if (!at) {
-        err_set(err, "builtin kit: runner %s has no %s", file, tag);
+        err_set(err, "builtin kit: runner %s has no %s", a->path, tag);
         free(tag);
         return NULL;
     }
@@ -258,6 +261,42 @@ char *kit_render_runner(const struct kit *k, const char *file, const char *place
     put_literal(&b, value);
     buf_puts(&b, at + strlen(tag));
     free(tag);
+    return buf_detach(&b);
+}
+
+/* The file of ensemble method `method` in the catalog's "ensembles", or NULL. */
+static const char *ensemble_file(const struct kit *k, const char *method)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(k->catalog, "ensembles"), i, e)
+        if (!strcmp(json_str(e, "name", ""), method))
+            return json_str(e, "file", NULL);
+    return NULL;
+}
+
+char *kit_render_ensemble(const struct kit *k, const char *method, json_t *solutions, struct err *err)
+{
+    const char *file = ensemble_file(k, method);
+    if (!file) {
+        err_set(err, "builtin kit: unknown ensemble method %s (not in the \"ensembles\" of catalog.json)", method);
+        return NULL;
+    }
+    const char *common = json_str(k->catalog, "ensemble_common", NULL);
+    if (!common) {
+        err_set(err, "builtin kit: catalog.json names no \"ensemble_common\" runner part");
+        return NULL;
+    }
+    const struct asset *part = kit_file(file, "ensemble method", err);
+    if (!part)
+        return NULL;
+    char *shared = kit_render_runner(k, common, "SOLUTIONS", solutions, err);
+    if (!shared)
+        return NULL;
+    struct buf b = {0};
+    buf_puts(&b, shared);
+    buf_puts(&b, part->data);
+    free(shared);
     return buf_detach(&b);
 }
 

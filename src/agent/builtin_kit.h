@@ -46,10 +46,17 @@ char *kit_render_block(const struct kit *k, const char *block, json_t *snippets,
                        struct err *err);
 /* A whole script. */
 char *kit_render_script(const struct kit *k, json_t *config, json_t *composition, struct err *err);
-/* A runner script (ablation.py or ensemble/<m>.py) with {{VARIANTS}} or
- * {{SOLUTIONS}} replaced by the Python literal of `value`. */
+/* A runner script (`file` relative to templates/builtin/, e.g. ablation.py)
+ * with {{<placeholder>}} replaced by the Python literal of `value`.
+ * malloc'd; NULL + err when the file or its placeholder is missing. */
 char *kit_render_runner(const struct kit *k, const char *file, const char *placeholder, json_t *value,
                         struct err *err);
+/* The ensemble script of catalog method `method` ("mean", ...): the shared
+ * part (catalog "ensemble_common", its {{SOLUTIONS}} replaced by the Python
+ * list of the `solutions` strings) followed by the method's file (its
+ * "ensembles" entry). One self-contained script. malloc'd; NULL + err for an
+ * unknown method or a missing file. */
+char *kit_render_ensemble(const struct kit *k, const char *method, json_t *solutions, struct err *err);
 
 /* Reads the CONFIG object of a script (new reference) or NULL. */
 json_t *kit_parse_config(const char *code);

@@ -791,21 +791,12 @@ static char *answer_ensemble(json_t *ctx, struct err *err)
         err_set(err, "the builtin planner implements only its own ensemble plans");
         return NULL;
     }
-    const char *file = NULL;
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(k->catalog, "ensembles"), i, e)
-        if (!strcmp(json_str(e, "name", ""), name))
-            file = json_str(e, "file", NULL);
-    if (!file) {
-        err_set(err, "unknown ensemble method %s", name);
-        return NULL;
-    }
     json_t *codes = json_array();
+    size_t i;
     json_t *s;
     json_array_foreach(json_object_get(ctx, "solutions"), i, s)
         json_array_append_new(codes, json_string(json_str(s, "code", "")));
-    char *runner = kit_render_runner(k, file, "SOLUTIONS", codes, err);
+    char *runner = kit_render_ensemble(k, name, codes, err);
     json_decref(codes);
     if (!runner)
         return NULL;

@@ -76,7 +76,7 @@ static int read_journal(const char *run_dir, struct journal_info *out, struct er
     if (!exists)
         return err_set(err, "no journal in %s", run_dir);
     struct store *s = NULL;
-    if (store_open(run_dir, false, &s, err) < 0)
+    if (store_open_readonly(run_dir, &s, err) < 0) /* looking never migrates */
         return -1;
     json_t *run = store_run_json(s, err);
     store_close(s);

@@ -1,6 +1,8 @@
 /* cmd_profile.c - `mlestar profile`: opens a task the way a run would and
  * prints what was detected (files, columns, metric) and the data profile,
- * as Markdown (the prompt rendering) or, with --json, the full JSON. */
+ * as Markdown (the prompt rendering) or, with --json, the full JSON. The
+ * metric and direction lines say where each came from: task.json, or the
+ * setting's origin (flag, environment variable, config file). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -39,7 +41,7 @@ static void print_detected(const struct task *t)
            t->metric ? t->metric_source : "ask the description");
     printf("direction: %s%s%s%s\n",
            t->lower_is_better < 0 ? "unknown" : t->lower_is_better ? "lower is better" : "higher is better",
-           t->lower_is_better >= 0 ? " (" : "", t->lower_is_better >= 0 ? t->metric_source : "",
+           t->lower_is_better >= 0 ? " (" : "", t->lower_is_better >= 0 ? t->direction_source : "",
            t->lower_is_better >= 0 ? ")" : "");
     printf("\n");
 }
@@ -68,9 +70,16 @@ static int run(const struct cli_args *args, bool json, const char *max_bytes_tex
         cli_error("give a task folder, or --data-dir DIR with --goal TEXT");
         return CLI_USAGE;
     }
+    char *metric_origin = config_origin_text(cfg, "task.metric");
+    char *direction_origin = config_origin_text(cfg, "task.direction");
+    opts.metric_origin = metric_origin;
+    opts.direction_origin = direction_origin;
     struct err err = {{0}};
     struct task *t = NULL;
-    if (task_open(&opts, &t, &err) < 0) {
+    int opened = task_open(&opts, &t, &err);
+    free(metric_origin);
+    free(direction_origin);
+    if (opened < 0) {
         cli_error("%s", err.msg);
         return CLI_FAIL;
     }

@@ -2,8 +2,9 @@
  *
  * A run is a folder holding run.db; DIR itself counts when it is one, else
  * its sub-folders are scanned (not deeper), in name order. Each journal is
- * opened, summarised from store_run_json() (task, status, best score, wall
- * time, LLM cost) and closed. A journal that cannot be read (corrupt, from a
+ * opened read-only (listing never changes a journal, not even to upgrade an
+ * older one), summarised from store_run_json() (task, status, best score,
+ * wall time, LLM cost) and closed. A journal that cannot be read (corrupt, from a
  * newer mlestar, still empty) is listed with its error: one bad run never
  * hides the others. --json prints the same as an array of objects. */
 #include <dirent.h>
@@ -73,7 +74,7 @@ static json_t *summarise(const char *run_dir)
     json_t *path = json_string(run_dir); /* NULL when the name is not UTF-8 */
     json_object_set_new(row, "run", path ? path : json_string("(name not UTF-8)"));
     json_t *run = NULL;
-    if (store_open(run_dir, false, &s, &err) == 0) {
+    if (store_open_readonly(run_dir, &s, &err) == 0) {
         run = store_run_json(s, &err);
         store_close(s);
     }

@@ -5,9 +5,12 @@
  * its line): id, stage, lane, t/k, model or the plan's first line, score and
  * status. With NODE (an id or a node key): the node's code, plan, the block
  * before and after, diff, score, its executions (verdict, times, memory, the
- * end of its output) and its LLM calls. --json prints store_run_json() plus
+ * end of its output) and its LLM calls (with the time each waited for an
+ * in-flight slot, when it did). --json prints store_run_json() plus
  * store_nodes_json(), or store_node_json(), unchanged. Reads only the
- * journal (store/). */
+ * journal (store/), opened read-only: showing a run never changes it. A
+ * journal of an older schema is shown as it reads and left as it is, with a
+ * line saying that `mlestar resume` upgrades it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +192,15 @@ static void print_lineage(json_t *nodes)
     free(t.next_sibling);
 }
 
+static void print_old_schema_note(const struct store *s)
+{
+    int version = store_file_schema_version(s);
+    if (version < STORE_SCHEMA_VERSION)
+        printf("journal  schema v%d, older than this mlestar's v%d: shown as read, file left unchanged "
+               "(`mlestar resume %s` upgrades it)\n",
+               version, STORE_SCHEMA_VERSION, store_run_dir(s));
+}
+
 static int show_run(struct store *s, bool as_json)
 {
     struct err err = {{0}};
@@ -206,6 +218,7 @@ static int show_run(struct store *s, bool as_json)
         json_decref(out);
     } else {
         print_header(run);
+        print_old_schema_note(s);
         print_lineage(nodes);
     }
     json_decref(run);
@@ -284,10 +297,14 @@ static void print_execution(json_t *e)
 
 static void print_llm_call(json_t *c)
 {
-    printf("  #%lld %s %s, %s, %lld+%lld tokens, $%.4f, %.1fs, %lld tr%s", integer(c, "id"), str(c, "stage"),
+    char queued[48] = "";
+    double queued_s = json_number_value(json_object_get(c, "queued_s")); /* 0 when null (old journals) */
+    if (queued_s >= 0.05)
+        snprintf(queued, sizeof queued, " (%.1fs queued)", queued_s);
+    printf("  #%lld %s %s, %s, %lld+%lld tokens, $%.4f, %.1fs%s, %lld tr%s", integer(c, "id"), str(c, "stage"),
            str(c, "call_id"), *str(c, "model") ? str(c, "model") : "?", integer(c, "input_tokens"),
            integer(c, "output_tokens"), json_number_value(json_object_get(c, "cost_usd")),
-           json_number_value(json_object_get(c, "latency_s")), integer(c, "tries"),
+           json_number_value(json_object_get(c, "latency_s")), queued, integer(c, "tries"),
            integer(c, "tries") == 1 ? "y" : "ies");
     if (integer(c, "error_code"))
         printf(", error %lld: %s", integer(c, "error_code"), str(c, "error"));
@@ -390,7 +407,7 @@ int cmd_show(int argc, char **argv)
     struct err err = {{0}};
     struct store *s;
     int rc;
-    if (store_open(args.positional[0], false, &s, &err) < 0) {
+    if (store_open_readonly(args.positional[0], &s, &err) < 0) {
         cli_error("show: %s", err.msg);
         rc = CLI_FAIL;
     } else {

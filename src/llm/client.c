@@ -11,6 +11,11 @@
  * MAX_CONTENT_RETRIES more times; everything else at once. Backoff is
  * exponential with jitter, replaced by the server's Retry-After.
  *
+ * Timing: reply->latency_s is the call's wall time (all tries, slot waits
+ * and backoff sleeps); reply->queued_s is the part of it spent in
+ * acquire_slot(), summed over tries, so a caller can tell a slow provider
+ * from a full llm.max_inflight.
+ *
  * Threads: the provider state and settings are read-only after
  * llm_client_new; one mutex guards the totals, the in-flight count and the
  * warned-models list; one condition variable (monotonic clock) serves both
@@ -424,13 +429,17 @@ static bool should_retry(const struct llm_client *c, int rc, bool retryable, int
     return true;
 }
 
-/* One provider attempt inside a slot; returns the classified code. */
+/* One provider attempt inside a slot; returns the classified code and adds
+ * the time spent waiting for the slot to *queued_s. */
 static int attempt(struct llm_client *c, const struct llm_request *req, const char *model, struct llm_reply *r,
-                   bool *retryable, double *retry_after_s, struct err *err)
+                   bool *retryable, double *retry_after_s, double *queued_s, struct err *err)
 {
     *retryable = false;
     *retry_after_s = -1;
-    if (!acquire_slot(c)) {
+    double wait_start = time_mono();
+    bool got_slot = acquire_slot(c);
+    *queued_s += time_mono() - wait_start;
+    if (!got_slot) {
         err_set(err, "%s: call cancelled", c->ops->name);
         return LLM_ERR_CANCELLED;
     }
@@ -469,14 +478,14 @@ static int call_with_retries(struct llm_client *c, const struct llm_request *req
 {
     const char *model = req->cheap ? c->cheap_model : c->model;
     struct llm_usage used = {0};
-    double cost = 0;
+    double cost = 0, queued = 0;
     int content_faults = 0, rc = LLM_OK, try;
     for (try = 1;; try++) {
         bool retryable;
         double retry_after_s;
         llm_reply_free(reply);
         err_clear(err);
-        rc = attempt(c, req, model, reply, &retryable, &retry_after_s, err);
+        rc = attempt(c, req, model, reply, &retryable, &retry_after_s, &queued, err);
         add_usage(&used, &reply->usage);
         cost += reply->cost_usd;
         if (!should_retry(c, rc, retryable, try, &content_faults))
@@ -493,6 +502,7 @@ static int call_with_retries(struct llm_client *c, const struct llm_request *req
         reply->usage = used;
         reply->cost_usd = cost;
         reply->tries = try;
+        reply->queued_s = queued;
     }
     if (rc == LLM_ERR_EXHAUSTED)
         note_gave_up(c, err, try);

@@ -86,7 +86,9 @@ struct llm_reply {
     char *text;                     /* reasoning blocks stripped */
     enum llm_finish finish;
     struct llm_usage usage;
-    double latency_s;
+    double latency_s;               /* wall time of the call: every try, slot waits and retry pauses */
+    double queued_s;                /* the part of latency_s spent waiting for an in-flight slot
+                                       (llm.max_inflight), summed over tries */
     char *request_id;               /* provider's id, "" when none */
     char *model;                    /* model that answered */
     struct llm_source *sources;     /* web-search grounding */
@@ -122,7 +124,7 @@ struct llm_provider_ops {
      * whatever the provider puts in it is released by the client (llm_reply_free).
      * On LLM_OK the client strips <think> blocks and decides TRUNCATED / EMPTY
      * from reply->finish and reply->text, and prices the usage (unless
-     * reply->from_record, whose recorded cost, latency and tries are kept). */
+     * reply->from_record, whose recorded cost, latency, queue wait and tries are kept). */
     int (*chat)(void *state, const struct llm_request *req, const char *model, struct llm_reply *reply,
                 bool *retryable, double *retry_after_s, struct err *err);
     void (*destroy)(void *state);

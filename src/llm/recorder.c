@@ -9,7 +9,7 @@
  *    "reply": {"text", "finish", "request_id", "sources": [{"title","url"}]}
  *             or null,
  *    "usage": {"input_tokens", "output_tokens", "cached_tokens"},
- *    "latency_s", "cost_usd", "tries", "from_record",
+ *    "latency_s", "queued_s", "cost_usd", "tries", "from_record",
  *    "error": null or {"code": "truncated", "message": "..."}}
  * The request is recorded as the caller gave it (temperature < 0 and
  * max_tokens 0 meaning "the config's"), the same fields the key is computed
@@ -80,6 +80,7 @@ json_t *llm_record_json(const char *key, const char *provider, const struct llm_
                                                 (json_int_t)reply->usage.output_tokens, "cached_tokens",
                                                 (json_int_t)reply->usage.cached_tokens));
     json_object_set_new(rec, "latency_s", json_real(reply->latency_s));
+    json_object_set_new(rec, "queued_s", json_real(reply->queued_s));
     json_object_set_new(rec, "cost_usd", json_real(reply->cost_usd));
     json_object_set_new(rec, "tries", json_integer(reply->tries));
     json_object_set_new(rec, "from_record", json_boolean(reply->from_record));
@@ -130,6 +131,7 @@ int llm_record_reply(json_t *rec, struct llm_reply *reply, const char **error_te
     reply->usage.output_tokens = jlong(usage, "output_tokens");
     reply->usage.cached_tokens = jlong(usage, "cached_tokens");
     reply->latency_s = json_number_value(json_object_get(rec, "latency_s"));
+    reply->queued_s = json_number_value(json_object_get(rec, "queued_s")); /* 0 in older recordings */
     reply->cost_usd = json_number_value(json_object_get(rec, "cost_usd"));
     reply->tries = (int)jlong(rec, "tries");
     const json_t *e = json_object_get(rec, "error");

@@ -4,12 +4,12 @@
  * The whole file is read at create() into one JSON object keyed by the
  * request key (llm_request_key); when a key was recorded more than once the
  * last line wins. A call is answered with exactly what was recorded: the
- * text, finish, usage, cost, latency, tries and sources, and also a recorded
- * failure (a truncated reply comes back truncated, a call that gave up comes
- * back with the same error), so a replayed run takes the same path as the
- * recorded one. A request the recording does not hold fails with
- * LLM_ERR_REPLAY_MISS naming its stage and call_id. Nothing is retried and
- * no network is used. The state is read-only after create(): thread-safe. */
+ * text, finish, usage, cost, latency, queue wait, tries and sources, and
+ * also a recorded failure (a truncated reply comes back truncated, a call
+ * that gave up comes back with the same error), so a replayed run takes the
+ * same path as the recorded one. A request the recording does not hold fails
+ * with LLM_ERR_REPLAY_MISS naming its stage and call_id. Nothing is retried
+ * and no network is used. The state is read-only after create(): thread-safe. */
 #include "llm/internal.h"
 
 #include <errno.h>

@@ -128,7 +128,7 @@ static void settle_metric(struct report *r)
 static int load(struct report *r, const char *run_dir, struct err *err)
 {
     memset(r, 0, sizeof *r);
-    if (store_open(run_dir, false, &r->store, err) < 0)
+    if (store_open_readonly(run_dir, &r->store, err) < 0)
         return -1;
     r->run = store_run_json(r->store, err);
     r->nodes = r->run ? store_nodes_json(r->store, true, err) : NULL;

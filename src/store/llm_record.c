@@ -110,8 +110,8 @@ static int insert_call(struct store *s, const char *key, const struct llm_reques
     sqlite3_stmt *st;
     if (st_prepare(s,
                    "INSERT INTO llm_calls (call_key, stage, call_id, request, reply, finish, input_tokens,"
-                   " output_tokens, cached_tokens, cost_usd, latency_s, tries, model, request_id, sources,"
-                   " error_code, error, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   " output_tokens, cached_tokens, cost_usd, latency_s, queued_s, tries, model, request_id,"
+                   " sources, error_code, error, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    &st, err) < 0)
         return -1;
     json_t *request = request_json(req);
@@ -128,6 +128,7 @@ static int insert_call(struct store *s, const char *key, const struct llm_reques
     sqlite3_bind_int64(st, i++, reply->usage.cached_tokens);
     sqlite3_bind_double(st, i++, reply->cost_usd);
     sqlite3_bind_double(st, i++, reply->latency_s);
+    sqlite3_bind_double(st, i++, reply->queued_s);
     sqlite3_bind_int(st, i++, reply->tries);
     st_bind_text(st, i++, reply->model);
     st_bind_text(st, i++, reply->request_id);
@@ -203,6 +204,7 @@ static void reply_from_row(sqlite3_stmt *st, struct llm_reply *reply)
     if (!reply->request_id)
         reply->request_id = xstrdup("");
     reply->sources = sources_from_json(st, 10, &reply->nsources);
+    reply->queued_s = sqlite3_column_double(st, 11); /* NULL (recorded before schema v2) reads as 0 */
     reply->from_record = true;
 }
 
@@ -218,7 +220,7 @@ static int recorder_lookup(void *ctx, const char *key, const struct llm_request 
     }
     if (st_prepare(s,
                    "SELECT reply, finish, input_tokens, output_tokens, cached_tokens, cost_usd, latency_s, tries,"
-                   " model, request_id, sources FROM llm_calls WHERE call_key = ? AND error_code = 0"
+                   " model, request_id, sources, queued_s FROM llm_calls WHERE call_key = ? AND error_code = 0"
                    " ORDER BY id DESC LIMIT 1",
                    &st, &err) < 0) {
         st_rollback(s);

@@ -94,7 +94,7 @@ static json_t *query_one(struct store *s, const char *sql, bool bind, int64_t pa
     "count(*) AS calls, coalesce(sum(error_code <> 0), 0) AS failed_calls,"                         \
     " coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens," \
     " coalesce(sum(cached_tokens), 0) AS cached_tokens, total(cost_usd) AS cost_usd,"               \
-    " total(latency_s) AS latency_s"
+    " total(latency_s) AS latency_s, total(queued_s) AS queued_s"
 
 static json_t *llm_totals(struct store *s, struct err *err)
 {
@@ -155,7 +155,7 @@ static json_t *run_json_locked(struct store *s, struct err *err)
     json_t *ended = json_object_get(run, "ended_at");
     double end = json_is_number(ended) ? json_number_value(ended) : time_wall();
     json_object_set_new(run, "wall_s", json_real(end - started));
-    json_object_set_new(run, "schema_version", json_integer(STORE_SCHEMA_VERSION));
+    json_object_set_new(run, "schema_version", json_integer(s->file_version));
     json_object_set_new(run, "totals", totals);
     return run;
 }

@@ -11,9 +11,13 @@
  * applied in the same transaction as the version bump, so an interrupted
  * upgrade leaves the old journal intact.
  *
+ * A read-only store (store_open_readonly) never migrates its file: store.c
+ * copies an older journal into memory and this code migrates the copy.
+ *
  * Version 0 is the journal of the unversioned prototype (user_version left
  * at 0): the same tables without run.resumes, nodes.diff and
- * executions.files_blocked. To change the schema: edit schema_current, add
+ * executions.files_blocked. Version 1 lacks llm_calls.queued_s (the time a
+ * call waited for an in-flight slot), added in version 2. To change the schema: edit schema_current, add
  * migrations[N] from the previous version, bump STORE_SCHEMA_VERSION, and add
  * a hand-made old journal to tests/unit/store_schema_test.c. */
 #include "store/store_internal.h"
@@ -101,6 +105,7 @@ static const char schema_current[] =
     " cached_tokens INTEGER,"
     " cost_usd REAL,"
     " latency_s REAL,"
+    " queued_s REAL,"
     " tries INTEGER,"
     " model TEXT,"
     " request_id TEXT,"
@@ -126,6 +131,8 @@ static const char *const migrations[] = {
     "ALTER TABLE run ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE nodes ADD COLUMN diff TEXT;"
     "ALTER TABLE executions ADD COLUMN files_blocked TEXT;",
+    /* 1 -> 2 */
+    "ALTER TABLE llm_calls ADD COLUMN queued_s REAL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -158,7 +165,11 @@ static int migrate(struct store *s, int from, struct err *err)
         if (st_exec(s, migrations[v], err) < 0 || set_version(s, v + 1, err) < 0)
             return err_prefix(err, "cannot upgrade the journal from schema v%d to v%d", v, v + 1);
     }
-    log_info("upgraded the journal %s from schema v%d to v%d", s->db_path, from, STORE_SCHEMA_VERSION);
+    if (s->memory_copy)
+        log_debug("reading %s (schema v%d) through a copy upgraded to v%d in memory; the file is unchanged",
+                  s->db_path, from, STORE_SCHEMA_VERSION);
+    else
+        log_info("upgraded the journal %s from schema v%d to v%d", s->db_path, from, STORE_SCHEMA_VERSION);
     return 0;
 }
 
@@ -205,9 +216,13 @@ static int prepare_tx(struct store *s, bool create, bool write, struct err *err)
     if (st_begin(s, write, err) < 0)
         return -1;
     int rc = inspect(s, &state, err);
-    if (rc == 0)
+    if (rc == 0) {
+        if (!s->memory_copy)
+            s->file_version = state.version;
         rc = classify(s, &state, create, err);
-    if (rc == 1 && write) {
+    }
+    bool changed = rc == 1 && write;
+    if (changed) {
         if (state.ntables == 0) {
             if (st_exec(s, schema_current, err) < 0 || set_version(s, STORE_SCHEMA_VERSION, err) < 0)
                 rc = err_prefix(err, "cannot create the journal");
@@ -221,6 +236,8 @@ static int prepare_tx(struct store *s, bool create, bool write, struct err *err)
     }
     if (st_commit(s, err) < 0)
         return -1;
+    if (changed && !s->memory_copy)
+        s->file_version = STORE_SCHEMA_VERSION;
     return rc == 1 && !write ? 1 : 0;
 }
 

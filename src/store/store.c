@@ -17,6 +17,13 @@
  * being touched; only then is WAL switched on and the schema created or
  * migrated.
  *
+ * Inspection (store_open_readonly: `runs`, `show`) opens the file with
+ * SQLITE_OPEN_READONLY, so looking at a journal can never change it. An
+ * older journal is copied into an in-memory database with the backup API
+ * and that copy is migrated by the usual migrations, so the readers above
+ * need only know the current schema; the file keeps its old version until
+ * a writer (store_open: a run or `mlestar resume`) upgrades it.
+ *
  * events.jsonl is a mirror for live viewers, written after the database: the
  * lines of a step are buffered in the store and appended when the outermost
  * transaction commits, dropped when it rolls back. */
@@ -240,6 +247,8 @@ static void flush_pending_events(struct store *s)
 
 int st_begin(struct store *s, bool write, struct err *err)
 {
+    if (write && s->readonly)
+        return err_set(err, "%s was opened read-only, for inspection: it cannot be written", s->db_path);
     pthread_mutex_lock(&s->lock);
     if (s->depth >= STORE_MAX_DEPTH) {
         pthread_mutex_unlock(&s->lock);
@@ -390,13 +399,28 @@ static int prepare_journal(struct store *s, bool create, struct err *err)
     return state == 1 ? store_schema_apply(s, create, err) : 0;
 }
 
+static int open_db(struct store *s, int flags, struct err *err)
+{
+    if (sqlite3_open_v2(s->db_path, &s->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) == SQLITE_OK)
+        return 0;
+    if (s->db)
+        return st_error(s, err, "cannot open");
+    return err_set(err, "%s: cannot open (out of memory)", s->db_path);
+}
+
+static int no_journal(const struct store *s, struct err *err)
+{
+    return err_set(err, "no journal at %s: %s is not a run folder, or the run never started", s->db_path,
+                   s->run_dir);
+}
+
 int store_open(const char *run_dir, bool create, struct store **out, struct err *err)
 {
     *out = NULL;
     struct store *s = store_alloc(run_dir);
     bool exists = fs_exists(s->db_path);
     if (!exists && !create) {
-        err_set(err, "no journal at %s: %s is not a run folder, or the run never started", s->db_path, run_dir);
+        no_journal(s, err);
         store_close(s);
         return -1;
     }
@@ -404,19 +428,59 @@ int store_open(const char *run_dir, bool create, struct store **out, struct err 
         store_close(s);
         return -1;
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(s->db_path, &s->db, flags, NULL) != SQLITE_OK) {
-        if (s->db)
-            st_error(s, err, "cannot open");
-        else
-            err_set(err, "%s: cannot open (out of memory)", s->db_path);
+    if (open_db(s, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), err) < 0 ||
+        prepare_journal(s, create, err) < 0) {
         store_close(s);
         return -1;
     }
-    if (prepare_journal(s, create, err) < 0) {
+    *out = s;
+    return 0;
+}
+
+/* Replaces the read-only connection by an in-memory copy of its database
+ * (which the caller then migrates). */
+static int copy_into_memory(struct store *s, struct err *err)
+{
+    sqlite3 *mem = NULL;
+    if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(mem);
+        return err_set(err, "%s: cannot open an in-memory copy to read this older journal", s->db_path);
+    }
+    sqlite3_backup *copy = sqlite3_backup_init(mem, "main", s->db, "main");
+    int rc = copy ? sqlite3_backup_step(copy, -1) : SQLITE_ERROR;
+    sqlite3_backup_finish(copy);
+    if (rc != SQLITE_DONE) {
+        err_set(err, "%s: cannot copy this older journal (schema v%d) into memory to read it: %s", s->db_path,
+                s->file_version, copy ? sqlite3_errstr(rc) : sqlite3_errmsg(mem));
+        sqlite3_close(mem);
+        return -1;
+    }
+    sqlite3_close_v2(s->db);
+    s->db = mem;
+    s->memory_copy = true;
+    sqlite3_extended_result_codes(s->db, 1);
+    return 0;
+}
+
+int store_open_readonly(const char *run_dir, struct store **out, struct err *err)
+{
+    *out = NULL;
+    struct store *s = store_alloc(run_dir);
+    int state = -1;
+    if (!fs_exists(s->db_path)) {
+        no_journal(s, err);
+    } else if (open_db(s, SQLITE_OPEN_READONLY, err) == 0) {
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+        state = store_schema_check(s, false, err);
+        if (state == 1 && (copy_into_memory(s, err) < 0 || store_schema_apply(s, false, err) < 0))
+            state = -1;
+    }
+    if (state < 0) {
         store_close(s);
         return -1;
     }
+    s->readonly = true;
     *out = s;
     return 0;
 }
@@ -443,4 +507,9 @@ const char *store_run_dir(const struct store *s)
 const char *store_db_path(const struct store *s)
 {
     return s->db_path;
+}
+
+int store_file_schema_version(const struct store *s)
+{
+    return s->file_version;
 }

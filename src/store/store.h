@@ -33,7 +33,10 @@
  * the same time: the database is in WAL mode with a busy timeout.
  *
  * Schema: the version is PRAGMA user_version (STORE_SCHEMA_VERSION). An
- * older journal is migrated in place when opened; a newer one is refused.
+ * older journal is migrated in place when opened for writing (store_open:
+ * a run, `mlestar resume`); a newer one is refused. Looking at a journal
+ * (store_open_readonly: `mlestar runs`, `mlestar show`) never writes it: an
+ * older one is read through a migrated copy in memory and left as it is.
  *
  * Errors: functions return 0 on success and -1 with a message in `err`
  * naming RUN/run.db and what went wrong; a corrupt or foreign file is an
@@ -49,7 +52,7 @@
 #include "llm/llm.h"
 #include "util/err.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_DB_NAME "run.db"
 #define STORE_EVENTS_NAME "events.jsonl"
 
@@ -64,11 +67,23 @@ struct store;
  * bytes, another SQLite database, a newer schema) is an error.
  * *out is set on success and must be released with store_close(). */
 int store_open(const char *run_dir, bool create, struct store **out, struct err *err);
+/* Opens RUN/run.db for reading only (SQLITE_OPEN_READONLY): the file is
+ * never written, nor migrated. A journal of an older schema is copied into
+ * memory and the copy migrated, so every read below works on it (the copy
+ * costs memory and time in proportion to the journal); see
+ * store_file_schema_version(). Writes through this store fail with an error
+ * saying it is read-only. Refuses what store_open(create=false) refuses.
+ * Another process may write the journal meanwhile (WAL); for that, SQLite
+ * may create the (empty) RUN/run.db-wal and run.db-shm files beside it. */
+int store_open_readonly(const char *run_dir, struct store **out, struct err *err);
 /* Closes the journal; NULL is allowed. Not while another thread uses it. */
 void store_close(struct store *s);
 /* RUN/ and RUN/run.db as given to store_open (owned by the store). */
 const char *store_run_dir(const struct store *s);
 const char *store_db_path(const struct store *s);
+/* The schema version of the file on disk: STORE_SCHEMA_VERSION after
+ * store_open(), possibly older after store_open_readonly(). */
+int store_file_schema_version(const struct store *s);
 
 /* ---- steps (transactions) ----------------------------------------------- */
 
@@ -189,10 +204,13 @@ char *store_kv_get(struct store *s, const char *key);
 
 /* The run row plus totals: {"task", "task_dir", "status", "message",
  * "started_at", "ended_at", "updated_at", "wall_s", "resumes", "best_score",
- * "best_node_id", "config_ini", "settings", "usage", "schema_version",
+ * "best_node_id", "config_ini", "settings", "usage", "schema_version" (the
+ * file's: store_file_schema_version()),
  * "totals": {"nodes", "executions", "exec_wall_s", "llm": {"calls",
  * "failed_calls", "input_tokens", "output_tokens", "cached_tokens",
- * "cost_usd", "latency_s", "stages": {stage: {...same...}}}, "events"}}. */
+ * "cost_usd", "latency_s", "queued_s", "stages": {stage: {...same...}}},
+ * "events"}} (latency_s sums the calls' wall times, queued_s the parts of
+ * them spent waiting for an in-flight slot). */
 json_t *store_run_json(struct store *s, struct err *err);
 /* All nodes in id order, each with "executions" (summaries: no tails). The
  * code, blocks and diff are included only when with_code. */

@@ -24,6 +24,9 @@ struct store {
     char *run_dir;
     char *db_path;
     char *events_path;
+    bool readonly;              /* store_open_readonly(): writes are refused */
+    bool memory_copy;           /* db is an in-memory copy of an older file, migrated */
+    int file_version;           /* schema version of the file on disk (after store_open's migration) */
     pthread_mutex_t lock;       /* recursive */
     int depth;                  /* open transactions/savepoints */
     bool write_tx;              /* the outermost transaction is a write one */
@@ -32,7 +35,8 @@ struct store {
 };
 
 /* Takes the lock and opens a transaction (depth 0: BEGIN IMMEDIATE for a
- * write, BEGIN for a read) or a savepoint. On failure the lock is released. */
+ * write, BEGIN for a read) or a savepoint. On failure the lock is released.
+ * A write on a read-only store fails at once, naming the journal. */
 int st_begin(struct store *s, bool write, struct err *err);
 /* Commits / releases; always releases the lock. Returns -1 (rolled back) when
  * the commit failed. */
@@ -73,7 +77,8 @@ void st_row_to_object(sqlite3_stmt *st, json_t *obj);
 /* Schema (schema.c). store_schema_check() only reads: 0 the journal is
  * current, 1 it must be created (empty, create=true) or migrated, -1 refused
  * (newer, foreign, corrupt, empty with create=false). store_schema_apply()
- * takes the write lock, checks again and creates or migrates. */
+ * takes the write lock, checks again and creates or migrates. Both keep
+ * s->file_version up to date (unless db is a memory copy). */
 int store_schema_check(struct store *s, bool create, struct err *err);
 int store_schema_apply(struct store *s, bool create, struct err *err);
 

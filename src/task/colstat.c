@@ -3,9 +3,16 @@
  * The cell classifier looks at the first byte to pick the one test that can
  * apply: missing markers start with N/n or are empty, numbers start with a
  * digit, a sign or a dot, booleans with t/f/y/n, and a digit-led cell that
- * is not a number is tried as a date. Numbers are parsed by hand into a
- * 64-bit mantissa and a power of ten; strtod() is used only for mantissas
- * longer than 19 digits or exponents outside the exact table. */
+ * is not a number is tried as a date (the common ISO shapes first, position
+ * by position). Numbers are parsed by hand into a 64-bit mantissa and a
+ * power of ten, eight digits per step where the cell is at least eight
+ * bytes long (one word load, a digit test on all eight bytes, and a
+ * multiply-and-add reduction); strtod() is used only for mantissas longer
+ * than 19 digits or exponents outside the exact table.
+ *
+ * colstat_add_fields() is the CSV profiler's per-record loop, kept here so
+ * that the per-cell work is inlined into it: at several cells per record
+ * the call overhead alone was a tenth of the profiler's instructions. */
 #include "task/colstat.h"
 
 #include <math.h>
@@ -17,7 +24,6 @@
 #include "util/mem.h"
 
 #define TABLE_START 64
-#define SPACE_SAMPLE 100000 /* string cells whose spaces are counted */
 
 static const double pow10_table[] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -46,10 +52,66 @@ static inline bool is_missing(const char *s, size_t len)
     }
 }
 
+static const uint64_t pow10_u64[] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+};
+
+/* The next eight bytes from p as a little-endian word, bytes at or past end
+ * read as 0, without reading outside [s, end); false when that cannot be
+ * done with one load (the cell is shorter than eight bytes). */
+static inline bool load8(const char *s, const char *p, const char *end, uint64_t *word)
+{
+    if (end - p >= 8) {
+        memcpy(word, p, 8);
+        return true;
+    }
+    if (end - s < 8 || p == end)
+        return false;
+    uint64_t w;
+    memcpy(&w, end - 8, 8);
+    *word = w >> (8 * (8 - (end - p)));
+    return true;
+}
+
+/* Eight digits (bytes 0..9, the first in the low byte) to their value. */
+static inline uint64_t eight_digits(uint64_t t)
+{
+    t = t * 10 + (t >> 8);
+    return (((t & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+            (((t >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+}
+
+/* Appends the run of digits at *pp to *mant (eight at a time when the
+ * cell is long enough, see load8()), moving *pp past it. Like the digit by
+ * digit loop, mant wraps beyond 19 digits (the caller then uses strtod). */
+static inline void take_mantissa_digits(const char *s, const char **pp, const char *end, uint64_t *mant)
+{
+    const char *p = *pp;
+    uint64_t m = *mant, x;
+    while (load8(s, p, end, &x)) {
+        uint64_t t = x - 0x3030303030303030ULL;
+        uint64_t nondigit = ((x + 0x4646464646464646ULL) | t) & 0x8080808080808080ULL;
+        unsigned k = nondigit ? (unsigned)__builtin_ctzll(nondigit) >> 3 : 8;
+        if (k == 0)
+            break;
+        m = m * pow10_u64[k] + eight_digits(t << (8 * (8 - k)));
+        p += k;
+        if (k < 8) {
+            *pp = p;
+            *mant = m;
+            return;
+        }
+    }
+    while (p < end && is_digit(*p))
+        m = m * 10 + (uint64_t)(*p++ - '0');
+    *pp = p;
+    *mant = m;
+}
+
 /* Parses [+-]digits[.digits][(e|E)[+-]digits]. Returns CELL_INT, CELL_FLOAT
  * or CELL_STRING (not a number). Up to 19 significant digits are read into
  * one integer; longer numbers go to strtod(). */
-static inline enum cell_kind parse_number(const char *s, size_t len, double *value)
+static inline __attribute__((always_inline)) enum cell_kind parse_number(const char *s, size_t len, double *value)
 {
     const char *p = s, *end = s + len;
     bool neg = false;
@@ -57,16 +119,14 @@ static inline enum cell_kind parse_number(const char *s, size_t len, double *val
         neg = *p++ == '-';
     const char *digits_start = p;
     uint64_t mant = 0;
-    while (p < end && is_digit(*p))
-        mant = mant * 10 + (uint64_t)(*p++ - '0');
+    take_mantissa_digits(s, &p, end, &mant);
     size_t ndigits = (size_t)(p - digits_start);
     long exp10 = 0;
     bool is_float = false;
     if (p < end && *p == '.') {
         is_float = true;
         const char *frac = ++p;
-        while (p < end && is_digit(*p))
-            mant = mant * 10 + (uint64_t)(*p++ - '0');
+        take_mantissa_digits(s, &p, end, &mant);
         exp10 = -(long)(p - frac);
         ndigits += (size_t)(p - frac);
     }
@@ -114,7 +174,7 @@ static bool equals_lower(const char *s, const char *word, size_t len)
     return true;
 }
 
-static bool is_bool_word(const char *s, size_t len)
+static inline bool is_bool_word(const char *s, size_t len)
 {
     switch (len) {
     case 2:
@@ -178,11 +238,28 @@ static bool take_time(const char **pp, const char *end)
 
 /* YYYY-MM-DD, YYYY/MM/DD, DD/MM/YYYY, MM-DD-YYYY (optionally with a time
  * after 'T' or ' '), HH:MM[:SS], or compact YYYYMMDDHHMMSS[Z]. */
+/* The commonest shapes, checked position by position: YYYY-MM-DD and
+ * YYYY-MM-DD HH:MM:SS (or with 'T'). A subset of what is_datetime() takes. */
+static inline bool is_iso_datetime(const char *s, size_t len)
+{
+    if ((len != 10 && len != 19) || s[4] != '-' || s[7] != '-')
+        return false;
+    if (!(is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3]) && is_digit(s[5]) &&
+          is_digit(s[6]) && is_digit(s[8]) && is_digit(s[9])))
+        return false;
+    if (len == 10)
+        return true;
+    return (s[10] == ' ' || s[10] == 'T') && s[13] == ':' && s[16] == ':' && is_digit(s[11]) &&
+           is_digit(s[12]) && is_digit(s[14]) && is_digit(s[15]) && is_digit(s[17]) && is_digit(s[18]);
+}
+
 static bool is_datetime(const char *s, size_t len)
 {
     const char *p = s, *end = s + len;
     if (len < 5 || !is_digit(s[0]))
         return false;
+    if (is_iso_datetime(s, len))
+        return true;
     int first = take_digits(&p, end, 14);
     if (first == 14)
         return p == end || (p + 1 == end && *p == 'Z');
@@ -219,7 +296,7 @@ static bool is_datetime(const char *s, size_t len)
     return take_time(&p, end) && p == end;
 }
 
-static inline enum cell_kind cell_kind(const char *s, size_t len, double *value)
+static inline __attribute__((always_inline)) enum cell_kind cell_kind(const char *s, size_t len, double *value)
 {
     if (is_missing(s, len))
         return CELL_MISSING;
@@ -264,26 +341,26 @@ void colstat_init(struct colstat *c, const char *name, size_t exact_bound)
     memset(c, 0, sizeof *c);
     c->name = xstrdup(name);
     c->exact_bound = exact_bound < 16 ? 16 : exact_bound;
-    c->table_cap = TABLE_START;
-    c->table = xcalloc(c->table_cap, sizeof *c->table);
+    c->slots_cap = TABLE_START;
+    c->slots = xcalloc(c->slots_cap, sizeof *c->slots);
     c->len_min = (size_t)-1;
+    c->space_limit = COLSTAT_SPACE_SAMPLE;
 }
 
-static void table_grow(struct colstat *c)
+/* Doubles the slot array and re-slots every entry (entries do not move). */
+static void slots_grow(struct colstat *c)
 {
-    size_t cap = c->table_cap * 2;
-    struct dentry *t = xcalloc(cap, sizeof *t);
-    for (size_t i = 0; i < c->table_cap; i++) {
-        if (!c->table[i].hash)
-            continue;
-        size_t j = c->table[i].hash & (cap - 1);
-        while (t[j].hash)
-            j = (j + 1) & (cap - 1);
-        t[j] = c->table[i];
+    size_t cap = c->slots_cap * 2, mask = cap - 1;
+    uint32_t *slots = xcalloc(cap, sizeof *slots);
+    for (size_t e = 0; e < c->table_used; e++) {
+        size_t j = c->table[e].hash & mask;
+        while (slots[j])
+            j = (j + 1) & mask;
+        slots[j] = (uint32_t)e + 1;
     }
-    free(c->table);
-    c->table = t;
-    c->table_cap = cap;
+    free(c->slots);
+    c->slots = slots;
+    c->slots_cap = cap;
 }
 
 static uint32_t arena_put(struct colstat *c, const char *s, size_t len)
@@ -309,65 +386,111 @@ static void start_estimating(struct colstat *c)
     c->overflow = true;
     c->hll = xmalloc(sizeof *c->hll);
     hll_init(c->hll);
-    for (size_t i = 0; i < c->table_cap; i++)
-        if (c->table[i].hash)
-            hll_add_hash(c->hll, c->table[i].hash);
+    for (size_t e = 0; e < c->table_used; e++)
+        hll_add_hash(c->hll, c->table[e].hash);
 }
 
-static void count_distinct(struct colstat *c, const char *s, size_t len, uint64_t h)
+void colstat_start_estimating(struct colstat *c)
+{
+    if (!c->overflow)
+        start_estimating(c);
+}
+
+/* The entry holding hash h, or NULL; then *slot is the free slot where it
+ * would go. */
+static inline struct dentry *table_find(struct colstat *c, uint64_t h, size_t *slot)
+{
+    size_t mask = c->slots_cap - 1;
+    size_t i = h & mask;
+    while (c->slots[i]) {
+        struct dentry *e = &c->table[c->slots[i] - 1];
+        if (e->hash == h)
+            return e;
+        i = (i + 1) & mask;
+    }
+    *slot = i;
+    return NULL;
+}
+
+/* Adds a new entry in the free slot found by table_find(). The caller has
+ * checked that the table is below its bound. */
+static void table_insert(struct colstat *c, size_t slot, uint64_t h, uint32_t count, const char *s, size_t len)
+{
+    if (c->table_used == c->table_cap) {
+        c->table_cap = c->table_cap ? c->table_cap * 2 : TABLE_START / 2;
+        c->table = xrealloc(c->table, c->table_cap * sizeof *c->table);
+    }
+    struct dentry *e = &c->table[c->table_used];
+    e->hash = h;
+    e->count = count;
+    e->str = arena_put(c, s, len);
+    c->slots[slot] = (uint32_t)++c->table_used;
+    if (c->table_used * 4 > c->slots_cap)
+        slots_grow(c);
+}
+
+/* Counts one value; true when it is new to the exact table. */
+static inline bool count_distinct(struct colstat *c, const char *s, size_t len, uint64_t h)
 {
     if (c->overflow) {
         hll_add_hash(c->hll, h);
-        return;
+        return false;
     }
     if (!h)
         h = 1;
-    size_t mask = c->table_cap - 1;
-    size_t i = h & mask;
-    while (c->table[i].hash) {
-        if (c->table[i].hash == h) {
-            if (c->table[i].count != UINT32_MAX)
-                c->table[i].count++;
-            return;
-        }
-        i = (i + 1) & mask;
+    size_t slot;
+    struct dentry *e = table_find(c, h, &slot);
+    if (e) {
+        if (e->count != UINT32_MAX)
+            e->count++;
+        return false;
     }
     if (c->table_used == c->exact_bound) {
         start_estimating(c);
         hll_add_hash(c->hll, h);
-        return;
+        return false;
     }
-    c->table[i].hash = h;
-    c->table[i].count = 1;
-    c->table[i].str = arena_put(c, s, len);
-    c->table_used++;
-    if (c->table_used * 2 > c->table_cap)
-        table_grow(c);
+    table_insert(c, slot, h, 1, s, len);
+    return true;
 }
 
+/* Examples are C strings: a value is cut at an embedded NUL as well as at
+ * PROFILE_VALUE_MAX bytes, and compared as cut. */
 static void add_example(struct colstat *c, const char *s, size_t len)
 {
-    size_t n = csv_utf8_clip(s, len, PROFILE_VALUE_MAX);
+    size_t n = strnlen(s, csv_utf8_clip(s, len, PROFILE_VALUE_MAX));
     for (size_t i = 0; i < c->nexamples; i++)
         if (strlen(c->examples[i]) == n && memcmp(c->examples[i], s, n) == 0)
             return;
     c->examples[c->nexamples++] = xstrndup(s, n);
 }
 
-static void add_number(struct colstat *c, double v)
+/* Called after n_int or n_float was counted for this value. Infinities (a
+ * number too large for a double, "1e999") are counted, not summed: one
+ * would turn every later sum into inf or NaN, and which one would depend
+ * on the order of the cells. */
+static inline void add_number(struct colstat *c, double v)
 {
-    if (c->n_num == 0) {
-        c->shift = v;
+    if (c->n_int + c->n_float == 1) {
         c->min = c->max = v;
+    } else {
+        if (v < c->min)
+            c->min = v;
+        if (v > c->max)
+            c->max = v;
     }
-    c->n_num++;
+    if (__builtin_expect(!isfinite(v), 0)) {
+        if (v > 0)
+            c->n_inf_pos++;
+        else
+            c->n_inf_neg++;
+        return;
+    }
+    if (c->n_finite++ == 0)
+        c->shift = v;
     double d = v - c->shift;
     c->sum += d;
     c->sumsq += d * d;
-    if (v < c->min)
-        c->min = v;
-    if (v > c->max)
-        c->max = v;
 }
 
 /* Numbers are told apart by value ("1.0" and "1" are one value, as in
@@ -387,13 +510,21 @@ static inline uint64_t hash_cell(enum cell_kind k, const char *s, size_t len, do
 
 static size_t count_spaces(const char *s, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
+    size_t n = 0, i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        w ^= 0x2020202020202020ULL;   /* spaces become zero bytes */
+        /* exact zero-byte test (no borrow between bytes), then a popcount */
+        uint64_t z = ~(((w & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | w | 0x7F7F7F7F7F7F7F7FULL);
+        n += (size_t)(((z >> 7) * 0x0101010101010101ULL) >> 56);
+    }
+    for (; i < len; i++)
         n += s[i] == ' ';
     return n;
 }
 
-void colstat_add(struct colstat *c, const char *s, size_t len)
+static inline __attribute__((always_inline)) void add_cell(struct colstat *c, const char *s, size_t len)
 {
     double v = 0;
     enum cell_kind k = cell_kind(s, len, &v);
@@ -416,7 +547,7 @@ void colstat_add(struct colstat *c, const char *s, size_t len)
         c->n_date++;
         break;
     default:
-        if (c->space_sampled < SPACE_SAMPLE) {
+        if (c->space_sampled < c->space_limit) {
             c->space_sampled++;
             c->spaces += count_spaces(s, len);
         }
@@ -427,9 +558,121 @@ void colstat_add(struct colstat *c, const char *s, size_t len)
         c->len_min = len;
     if (len > c->len_max)
         c->len_max = len;
-    count_distinct(c, s, len, hash_cell(k, s, len, v));
-    if (c->nexamples < PROFILE_EXAMPLES)
+    /* examples are the first distinct values: only a new value can be one */
+    if (count_distinct(c, s, len, hash_cell(k, s, len, v)) && c->nexamples < PROFILE_EXAMPLES)
         add_example(c, s, len);
+}
+
+void colstat_add(struct colstat *c, const char *s, size_t len)
+{
+    add_cell(c, s, len);
+}
+
+void colstat_add_fields(struct colstat *cols, const struct csv_field *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        add_cell(&cols[i], fields[i].ptr, fields[i].len);
+}
+
+/* ---- merging (the profiler splits big files between threads) ---- */
+
+/* Adds one entry of another column's exact table (its value is in
+ * src_arena) to c's table, as count_distinct() would have for `count`
+ * cells of that value. */
+static void merge_entry(struct colstat *c, const struct dentry *src_e, const char *src_arena)
+{
+    if (c->overflow) {
+        hll_add_hash(c->hll, src_e->hash);
+        return;
+    }
+    size_t slot;
+    struct dentry *e = table_find(c, src_e->hash, &slot);
+    if (e) {
+        uint64_t sum = (uint64_t)e->count + src_e->count;
+        e->count = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+        return;
+    }
+    if (c->table_used == c->exact_bound) {
+        start_estimating(c);
+        hll_add_hash(c->hll, src_e->hash);
+        return;
+    }
+    const char *v = src_arena + src_e->str;
+    table_insert(c, slot, src_e->hash, src_e->count, v + 1, (unsigned char)v[0]);
+    /* a value new to c: one pass would have taken it as an example here */
+    if (c->nexamples < PROFILE_EXAMPLES)
+        add_example(c, v + 1, (unsigned char)v[0]);
+}
+
+/* Src's entries are visited in the order they were first seen, so ties
+ * among top values still go to the value seen first. */
+static void merge_distinct(struct colstat *c, const struct colstat *src)
+{
+    for (size_t e = 0; e < src->table_used; e++)
+        merge_entry(c, &src->table[e], src->arena);
+    if (src->overflow) {
+        if (!c->overflow)
+            start_estimating(c);
+        hll_merge(c->hll, src->hll);
+    }
+}
+
+static long long numbers(const struct colstat *c)
+{
+    return c->n_int + c->n_float;
+}
+
+/* Sums are kept relative to the first finite value (c->shift); src's are
+ * moved to c's shift: sum(v - a) = sum(v - b) + n(b - a), and the same
+ * expansion for the squares. Called before the counts are added. */
+static void merge_numbers(struct colstat *c, const struct colstat *src)
+{
+    if (numbers(src) == 0)
+        return;
+    if (numbers(c) == 0) {
+        c->min = src->min;
+        c->max = src->max;
+    } else {
+        if (src->min < c->min)
+            c->min = src->min;
+        if (src->max > c->max)
+            c->max = src->max;
+    }
+    c->n_inf_pos += src->n_inf_pos;
+    c->n_inf_neg += src->n_inf_neg;
+    if (src->n_finite == 0)
+        return;
+    if (c->n_finite == 0) {
+        c->shift = src->shift;
+        c->sum = src->sum;
+        c->sumsq = src->sumsq;
+    } else {
+        double d = src->shift - c->shift;
+        double n = (double)src->n_finite;
+        c->sum += src->sum + n * d;
+        c->sumsq += src->sumsq + 2.0 * d * src->sum + n * d * d;
+    }
+    c->n_finite += src->n_finite;
+}
+
+void colstat_merge(struct colstat *c, const struct colstat *src)
+{
+    merge_numbers(c, src);
+    c->present += src->present;
+    c->n_int += src->n_int;
+    c->n_float += src->n_float;
+    c->n_bool += src->n_bool;
+    c->n_date += src->n_date;
+    c->len_sum += src->len_sum;
+    c->spaces += src->spaces;
+    c->space_sampled += src->space_sampled;
+    if (src->present > 0) {
+        if (src->len_min < c->len_min)
+            c->len_min = src->len_min;
+        if (src->len_max > c->len_max)
+            c->len_max = src->len_max;
+    }
+    merge_distinct(c, src);
 }
 
 /* ---- finishing ---- */
@@ -444,11 +687,10 @@ static int cmp_entry(const void *a, const void *b)
 
 static void extract_top(struct colstat *c, struct profile_column *out)
 {
-    struct dentry *all = xmalloc((c->table_used ? c->table_used : 1) * sizeof *all);
-    size_t n = 0;
-    for (size_t i = 0; i < c->table_cap; i++)
-        if (c->table[i].hash)
-            all[n++] = c->table[i];
+    size_t n = c->table_used;
+    struct dentry *all = xmalloc((n ? n : 1) * sizeof *all);
+    if (n)
+        memcpy(all, c->table, n * sizeof *all);
     qsort(all, n, sizeof *all, cmp_entry);
     size_t ntop = n < PROFILE_TOP_MAX ? n : PROFILE_TOP_MAX;
     out->top = ntop ? xcalloc(ntop, sizeof *out->top) : NULL;
@@ -491,6 +733,26 @@ static enum profile_kind decide_kind(const struct colstat *c, const struct profi
     return PROFILE_CATEGORICAL;
 }
 
+/* Mean and standard deviation; with infinities among the numbers, as pandas
+ * has them: the mean is that infinity (NaN when both signs occur) and the
+ * deviation is NaN. */
+static void finish_numbers(const struct colstat *c, struct profile_column *out)
+{
+    out->has_numbers = true;
+    out->min = c->min;
+    out->max = c->max;
+    if (c->n_inf_pos || c->n_inf_neg) {
+        out->mean = c->n_inf_pos && c->n_inf_neg ? NAN : c->n_inf_pos ? INFINITY : -INFINITY;
+        out->std = NAN;
+        return;
+    }
+    double nn = (double)c->n_finite;
+    double mean_shifted = c->sum / nn;
+    double var = c->sumsq / nn - mean_shifted * mean_shifted;
+    out->mean = c->shift + mean_shifted;
+    out->std = c->n_finite > 1 && var > 0 ? sqrt(var * nn / (nn - 1)) : 0.0;
+}
+
 void colstat_finish(struct colstat *c, long long rows, struct profile_column *out)
 {
     memset(out, 0, sizeof *out);
@@ -508,16 +770,9 @@ void colstat_finish(struct colstat *c, long long rows, struct profile_column *ou
         out->distinct = c->present;
     extract_top(c, out);
     out->kind = decide_kind(c, out);
-    if (c->n_num > 0 && c->n_num == c->present) {
-        double nn = (double)c->n_num;
-        double mean_shifted = c->sum / nn;
-        double var = c->sumsq / nn - mean_shifted * mean_shifted;
-        out->has_numbers = true;
-        out->min = c->min;
-        out->max = c->max;
-        out->mean = c->shift + mean_shifted;
-        out->std = c->n_num > 1 && var > 0 ? sqrt(var * nn / (nn - 1)) : 0.0;
-    }
+    long long nnum = numbers(c);
+    if (nnum > 0 && nnum == c->present)
+        finish_numbers(c, out);
     if (c->present > 0) {
         out->len_min = c->len_min;
         out->len_max = c->len_max;
@@ -535,6 +790,7 @@ void colstat_free(struct colstat *c)
 {
     free(c->name);
     free(c->table);
+    free(c->slots);
     free(c->arena);
     free(c->hll);
     for (size_t i = 0; i < c->nexamples; i++)

@@ -39,16 +39,28 @@ struct csv_record_info {
     size_t line;           /* 1-based physical line where the record starts */
     bool bad_utf8;         /* some field holds invalid UTF-8 */
     bool unterminated;     /* a quoted field ran to the end of the file */
+    bool lenient;          /* text followed a closing quote ("ab"c): kept, but not RFC 4180 */
 };
 
 int csv_open(const char *path, struct csv_reader **out, struct err *err);
+/* Reads the records of path that start in [start, stop): start must be where
+ * a record begins (or 0), and the last record is read whole even when it
+ * runs past stop. Line numbers count from start (the line there is 1);
+ * csv_offset() counts from the beginning of the file. For splitting a file
+ * between threads. */
+int csv_open_range(const char *path, unsigned long long start, unsigned long long stop,
+                   struct csv_reader **out, struct err *err);
+/* Sets the offset at which csv_next() stops starting records (see above). */
+void csv_set_stop(struct csv_reader *r, unsigned long long stop);
 /* Reads from memory (not copied: `data` must outlive the reader). */
 int csv_open_mem(const char *data, size_t len, struct csv_reader **out);
 /* Returns 1 and the record's fields, 0 at the end, -1 on a read error. */
 int csv_next(struct csv_reader *r, const struct csv_field **fields, size_t *nfields, struct err *err);
 const struct csv_record_info *csv_info(const struct csv_reader *r);
-/* Bytes consumed so far (for progress). */
+/* Bytes consumed so far: the file offset where the next record starts. */
 unsigned long long csv_offset(const struct csv_reader *r);
+/* The physical line (1-based) where the next record starts. */
+size_t csv_next_line(const struct csv_reader *r);
 void csv_close(struct csv_reader *r);
 /* Sets the input block size (default 1 MiB, at least 4) before the first csv_next();
  * tests and the fuzzer use tiny blocks to exercise records that straddle

@@ -4,21 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-static inline uint64_t fmix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static inline uint64_t rotl64(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
 static inline uint64_t read64(const unsigned char *p)
 {
     uint64_t w;
@@ -33,32 +18,47 @@ static inline uint64_t read32(const unsigned char *p)
     return w;
 }
 
-static inline uint64_t mix_word(uint64_t h, uint64_t w)
+/* The 64x64->128-bit multiply, folded: the mixing step of wyhash. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-    h ^= rotl64(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL;
-    return rotl64(h, 27) * 5 + 0x52dce729;
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-/* Whole words, then the tail as one overlapping read (no byte loop and no
- * variable-length memcpy, which would be a libc call per cell). */
+#define SECRET0 0xa0761d6478bd642fULL
+#define SECRET1 0xe7037ed1a0b428dbULL
+#define SECRET2 0x8ebc6af09c88c6e3ULL
+
+/* wyhash's structure: 16 bytes per multiply, the tail as two overlapping
+ * reads (no byte loop, and no variable-length memcpy, which would be a
+ * libc call per cell), then two multiplies to finish. */
 uint64_t hash64(const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)len * 0x87c37b91114253d5ULL);
-    if (len >= 8) {
-        size_t n = len;
-        while (n > 8) {
-            h = mix_word(h, read64(p));
-            p += 8;
-            n -= 8;
+    uint64_t seed = SECRET0 ^ ((uint64_t)len * SECRET2);
+    uint64_t a, b;
+    if (len <= 16) {
+        if (len >= 4) {
+            size_t step = (len >> 3) << 2;
+            a = (read32(p) << 32) | read32(p + step);
+            b = (read32(p + len - 4) << 32) | read32(p + len - 4 - step);
+        } else if (len > 0) {
+            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
         }
-        h = mix_word(h, read64((const unsigned char *)data + len - 8));
-    } else if (len >= 4) {
-        h = mix_word(h, (read32(p) << 32) | read32(p + len - 4));
-    } else if (len > 0) {
-        h = mix_word(h, ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1]);
+    } else {
+        size_t n = len;
+        while (n > 16) {
+            seed = mum(read64(p) ^ SECRET1, read64(p + 8) ^ seed);
+            p += 16;
+            n -= 16;
+        }
+        a = read64(p + n - 16);
+        b = read64(p + n - 8);
     }
-    return fmix64(h);
+    return mum(SECRET1 ^ len, mum(a ^ SECRET1, b ^ seed));
 }
 
 void hll_init(struct hll *h)

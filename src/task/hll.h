@@ -1,7 +1,7 @@
 /* hll.h - a 64-bit string hash and a HyperLogLog distinct counter.
  *
- * hash64() is a fast, well-mixed hash of a byte string (8 bytes per step,
- * finished with the murmur3 64-bit mixer), used both for the HyperLogLog
+ * hash64() is a fast, well-mixed hash of a byte string (wyhash's design:
+ * 16 bytes per 128-bit multiply), used both for the HyperLogLog
  * registers and as the key of the profiler's exact-distinct tables.
  *
  * The HyperLogLog has 2^14 one-byte registers (16 KiB) and a standard error

@@ -35,15 +35,17 @@
  * distinct count is a HyperLogLog estimate and its top values are those
  * counted until then.
  *
- * Speed and memory: see profile_csv.c (a large CSV is profiled by the
- * calling thread plus one worker thread; memory stays bounded by the batch
- * and table limits, about 20 MB, whatever the file size).
+ * Speed and memory: see profile_csv.c (a CSV of 32 MB or more is cut into
+ * byte ranges profiled by one thread per core, at most 4, and merged in
+ * file order; memory stays bounded by the reader buffers and the table
+ * limits, about 20-40 MB, whatever the file size).
  *
  * Ownership: a struct profile owns everything it points to (it copies what
  * it needs from the task, so the task may be freed first); free it with
  * profile_free(). A finished profile is read-only and may be shared between
  * threads; building one uses no global state, so several can be built at
- * once in different threads. */
+ * once in different threads (profile_csv_tune() is the one global: set it
+ * before, not during). */
 #ifndef MLESTAR_TASK_PROFILE_H
 #define MLESTAR_TASK_PROFILE_H
 
@@ -157,6 +159,14 @@ int profile_task(const struct task *t, struct profile **out, struct err *err);
 /* Profiles one CSV file (role DATA, path = its base name). For tests and the
  * benchmark. Free with profile_file_free(). */
 int profile_csv_file(const char *path, struct profile_file **out, struct err *err);
+/* Sets how profile_csv_file() splits big files between threads: ranges of
+ * at least min_range_bytes (0: the default, 16 MiB), on `threads` threads
+ * (0: one per usable CPU, at most 4; 1: one pass on one thread). For tests
+ * and benchmarks; not thread-safe. */
+void profile_csv_tune(size_t min_range_bytes, int threads);
+/* How many times a split was abandoned for one pass because a cut turned
+ * out to lie inside a record (for tests). */
+unsigned long profile_csv_split_retries(void);
 /* The same over an open reader (e.g. csv_open_mem() input); `name` becomes
  * the path; bytes is what the reader consumed. The reader stays the caller's. */
 int profile_csv_reader(struct csv_reader *r, const char *name, struct profile_file **out,

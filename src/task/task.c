@@ -616,10 +616,10 @@ static int derive_columns(struct task *t, const struct task_json *tj, struct err
 
 static int set_metric(struct task *t, const struct task_opts *o, const struct task_json *tj, struct err *err)
 {
-    bool flag_metric = o->metric && o->metric[0];
-    bool flag_dir = o->direction && o->direction[0];
+    bool given_metric = o->metric && o->metric[0];
+    bool given_dir = o->direction && o->direction[0];
     t->lower_is_better = -1;
-    if (flag_dir) {
+    if (given_dir) {
         if (strcasecmp(o->direction, "lower") == 0)
             t->lower_is_better = 1;
         else if (strcasecmp(o->direction, "higher") == 0)
@@ -629,14 +629,15 @@ static int set_metric(struct task *t, const struct task_opts *o, const struct ta
     } else {
         t->lower_is_better = tj->lower_is_better;
     }
-    if (flag_metric)
+    if (given_metric)
         t->metric = xstrdup(o->metric);
     else if (tj->metric)
         t->metric = xstrdup(tj->metric);
-    if (flag_metric || flag_dir)
-        t->metric_source = xstrdup("flag");
-    else if (tj->metric || tj->lower_is_better >= 0)
-        t->metric_source = xstrdup("task.json");
+    if (t->metric)
+        t->metric_source = xstrdup(given_metric ? (o->metric_origin ? o->metric_origin : "flag") : "task.json");
+    if (t->lower_is_better >= 0)
+        t->direction_source =
+            xstrdup(given_dir ? (o->direction_origin ? o->direction_origin : "flag") : "task.json");
     return 0;
 }
 
@@ -812,5 +813,6 @@ void task_free(struct task *t)
     free_strv(t->class_values, t->class_values ? t->n_target_columns : 0);
     free(t->metric);
     free(t->metric_source);
+    free(t->direction_source);
     free(t);
 }

@@ -10,8 +10,9 @@
  *  3. no folder description: opts.data_dir plus opts.goal (and opts.eval).
  * It finds train, test and sample-submission files, derives id and target
  * columns from the sample submission against train, and takes the metric
- * and direction from flags, else task.json, else leaves them unknown (the
- * pipeline asks the LLM or the builtin rules later).
+ * and direction from the settings (flags, environment or config file), else
+ * task.json, else leaves them unknown (the pipeline asks the LLM or the
+ * builtin rules later); each remembers where it came from.
  *
  * Files named like answers or solutions (see task_name_is_hidden) are never
  * listed, so nothing downstream can expose them. Errors name the path and
@@ -77,7 +78,11 @@ struct task {
                                   (parallel to target_columns); NULL otherwise */
     char *metric;              /* NULL when unknown */
     int lower_is_better;       /* -1 unknown, 0 higher is better, 1 lower is better */
-    char *metric_source;       /* "flag", "task.json" or NULL */
+    /* Where the metric and the direction came from, for people: "task.json"
+     * or the settings' origin (opts.metric_origin / direction_origin);
+     * NULL when unknown. */
+    char *metric_source;
+    char *direction_source;
 };
 
 struct task_opts {
@@ -85,8 +90,13 @@ struct task_opts {
     const char *data_dir;      /* shape 3 (or overrides where the data is) */
     const char *goal;
     const char *eval;
-    const char *metric;        /* flag overrides; NULL or "" when not given */
+    const char *metric;        /* settings' overrides; NULL or "" when not given */
     const char *direction;     /* "higher" / "lower" */
+    /* Where metric and direction were set, as config_origin_text() says
+     * ("flag", "environment (MLESTAR_TASK_METRIC)", "config file PATH");
+     * NULL = "flag". */
+    const char *metric_origin;
+    const char *direction_origin;
 };
 
 int task_open(const struct task_opts *opts, struct task **out, struct err *err);

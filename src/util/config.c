@@ -1,6 +1,11 @@
 /* config.c - see config.h. The settings table is the single place that lists
  * what can be configured; --help texts, `mlestar config` and the README's
- * settings list all come from it. */
+ * settings list all come from it.
+ *
+ * Setting a value has two halves: set_value() parses the text into the
+ * field (its `origin` argument only names the source in error messages,
+ * e.g. "mlestar.ini:12"), and note_origin() records in cfg->origins where
+ * the value came from (the loader knows: file, environment, flag). */
 #include "util/config.h"
 
 #include <ctype.h>
@@ -139,12 +144,31 @@ static const char *type_hint(enum config_type t)
     }
 }
 
-int config_set(struct config *cfg, const char *name, const char *value, const char *origin,
-               struct err *err)
+static size_t settings_count(void)
 {
-    const struct config_setting *s = config_find(name);
-    if (!s)
-        return err_set(err, "%s: unknown setting '%s' (see `mlestar config --list`)", origin, name);
+    size_t n = 0;
+    while (config_settings[n].name)
+        n++;
+    return n;
+}
+
+static void note_origin(struct config *cfg, const struct config_setting *s, enum config_source source,
+                        const char *where)
+{
+    if (!cfg->origins)
+        cfg->origins = xcalloc(settings_count(), sizeof *cfg->origins);
+    struct config_origin *o = &cfg->origins[s - config_settings];
+    free(o->where);
+    o->source = source;
+    o->where = where ? xstrdup(where) : NULL;
+}
+
+/* Parses value into the field of s; `origin` names the source in errors. */
+static int set_value(struct config *cfg, const struct config_setting *s, const char *value, const char *origin,
+                     struct err *err)
+{
+    if (!strcmp(s->name, "task.direction") && *value && strcmp(value, "higher") && strcmp(value, "lower"))
+        return err_set(err, "%s: bad value '%s' for task.direction: expected higher or lower", origin, value);
     void *f = field(cfg, s);
     int rc = 0;
     switch (s->type) {
@@ -191,18 +215,36 @@ int config_set(struct config *cfg, const char *name, const char *value, const ch
     }
     }
     if (rc < 0)
-        return err_set(err, "%s: bad value '%s' for %s: expected %s", origin, value, name,
+        return err_set(err, "%s: bad value '%s' for %s: expected %s", origin, value, s->name,
                        type_hint(s->type));
-    if (!strcmp(name, "task.direction") && *value && strcmp(value, "higher") && strcmp(value, "lower"))
-        return err_set(err, "%s: bad value '%s' for task.direction: expected higher or lower", origin, value);
     return 0;
+}
+
+/* Finds and sets one setting, and records where its value came from. */
+static int set_from(struct config *cfg, const char *name, const char *value, enum config_source source,
+                    const char *where, const char *origin, struct err *err)
+{
+    const struct config_setting *s = config_find(name);
+    if (!s)
+        return err_set(err, "%s: unknown setting '%s' (see `mlestar config --list`)", origin, name);
+    if (set_value(cfg, s, value, origin, err) < 0)
+        return -1;
+    note_origin(cfg, s, source, where);
+    return 0;
+}
+
+int config_set(struct config *cfg, const char *name, const char *value, const char *origin,
+               struct err *err)
+{
+    return set_from(cfg, name, value, CONFIG_SOURCE_FLAG, origin, origin, err);
 }
 
 void config_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->origins = xcalloc(settings_count(), sizeof *cfg->origins); /* all CONFIG_SOURCE_DEFAULT */
     for (const struct config_setting *s = config_settings; s->name; s++) {
-        int rc = config_set(cfg, s->name, s->def, "default", NULL);
+        int rc = set_value(cfg, s, s->def, "default", NULL);
         (void)rc; /* the table's defaults are checked by tests/unit/util_config_test.c */
     }
 }
@@ -249,7 +291,7 @@ static int on_ini_setting(void *user, const char *section, const char *name, con
         memmove(v, v + 1, vl - 2);
         v[vl - 2] = '\0';
     }
-    int rc = config_set(ctx->cfg, key, v, origin, ctx->err);
+    int rc = set_from(ctx->cfg, key, v, CONFIG_SOURCE_FILE, ctx->path, origin, ctx->err);
     free(v);
     if (rc < 0) {
         ctx->failed = 1;
@@ -337,7 +379,7 @@ int config_load_env(struct config *cfg, struct err *err)
             var[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
         var[n] = '\0';
         const char *v = getenv(var);
-        if (v && config_set(cfg, s->name, v, var, err) < 0)
+        if (v && set_from(cfg, s->name, v, CONFIG_SOURCE_ENV, var, var, err) < 0)
             return -1;
     }
     return 0;
@@ -389,24 +431,61 @@ void config_dump(const struct config *cfg, FILE *out)
     }
 }
 
+const struct config_origin *config_origin(const struct config *cfg, const char *name)
+{
+    static const struct config_origin by_default = {CONFIG_SOURCE_DEFAULT, NULL};
+    const struct config_setting *s = config_find(name);
+    if (!s)
+        return NULL;
+    return cfg->origins ? &cfg->origins[s - config_settings] : &by_default;
+}
+
+char *config_origin_text(const struct config *cfg, const char *name)
+{
+    const struct config_origin *o = config_origin(cfg, name);
+    if (!o)
+        return NULL;
+    const char *where = o->where ? o->where : "?";
+    switch (o->source) {
+    case CONFIG_SOURCE_FILE: return xasprintf("config file %s", where);
+    case CONFIG_SOURCE_ENV: return xasprintf("environment (%s)", where);
+    case CONFIG_SOURCE_FLAG: return xstrdup("flag");
+    case CONFIG_SOURCE_DEFAULT: break;
+    }
+    return xstrdup("default");
+}
+
 void config_free(struct config *cfg)
 {
-    for (const struct config_setting *s = config_settings; s->name; s++) {
+    size_t i = 0;
+    for (const struct config_setting *s = config_settings; s->name; s++, i++) {
         if (s->type == CONFIG_STR) {
             char **p = field(cfg, s);
             free(*p);
             *p = NULL;
         }
+        if (cfg->origins)
+            free(cfg->origins[i].where);
     }
+    free(cfg->origins);
+    cfg->origins = NULL;
 }
 
 void config_copy(struct config *dst, const struct config *src)
 {
     memcpy(dst, src, sizeof *dst);
-    for (const struct config_setting *s = config_settings; s->name; s++) {
+    size_t n = settings_count();
+    if (src->origins) {
+        dst->origins = xmalloc(n * sizeof *dst->origins);
+        memcpy(dst->origins, src->origins, n * sizeof *dst->origins);
+    }
+    size_t i = 0;
+    for (const struct config_setting *s = config_settings; s->name; s++, i++) {
         if (s->type == CONFIG_STR) {
             char **p = field(dst, s);
             *p = xstrdup(*p ? *p : "");
         }
+        if (dst->origins && dst->origins[i].where)
+            dst->origins[i].where = xstrdup(dst->origins[i].where);
     }
 }

@@ -13,6 +13,13 @@
  * and line. API keys are never settings: providers read them from their own
  * environment variables, so a dumped config never holds a secret.
  *
+ * Each setting also remembers where its value came from (struct
+ * config_origin: default, config file, environment variable or flag), so
+ * that what the user sees can say why a value is what it is (`mlestar
+ * profile` prints "metric: auc (environment (MLESTAR_TASK_METRIC))"). The
+ * origins live in an array parallel to config_settings[], owned by struct
+ * config like its strings.
+ *
  * Strings in struct config are owned by it; config_free() releases them.
  * Not thread-safe while being loaded; read-only (and so shareable) after. */
 #ifndef MLESTAR_UTIL_CONFIG_H
@@ -22,6 +29,15 @@
 #include <stdio.h>
 
 #include "util/err.h"
+
+/* Where a setting's value came from. */
+enum config_source { CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_FILE, CONFIG_SOURCE_ENV, CONFIG_SOURCE_FLAG };
+
+struct config_origin {
+    enum config_source source;
+    char *where;          /* the file's path, the variable's name or the flag as given
+                             ("--metric", "--set"); NULL for a default */
+};
 
 struct config {
     struct {
@@ -86,6 +102,7 @@ struct config {
     struct {
         char *dir;            /* "" = embedded prompts */
     } prompts;
+    struct config_origin *origins; /* one per config_settings[] entry; owned; NULL = all defaults */
 };
 
 enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_LLONG_SIZE, CONFIG_DOUBLE, CONFIG_DURATION, CONFIG_BOOL };
@@ -103,29 +120,40 @@ extern const struct config_setting config_settings[];
 
 /* Fills cfg with the defaults. */
 void config_defaults(struct config *cfg);
-/* Sets one setting from text. `origin` names where the value came from, for
- * the error message ("mlestar.ini:12", "MLESTAR_LLM_MODEL", "--model"). */
+/* Sets one setting from text, as a command-line flag does: the value's
+ * origin becomes CONFIG_SOURCE_FLAG with `origin` as its `where`. `origin`
+ * also names the flag in the error message ("--model", "--set"). On error
+ * the setting and its origin keep their old values. */
 int config_set(struct config *cfg, const char *name, const char *value, const char *origin,
                struct err *err);
-/* Loads an INI file; a bad key or value fails with "<file>:<line>: ...". */
+/* Loads an INI file; a bad key or value fails with "<file>:<line>: ...".
+ * The settings it sets get CONFIG_SOURCE_FILE with the path as `where`. */
 int config_load_file(struct config *cfg, const char *path, struct err *err);
-/* The same from text in memory; `name` stands for the file in messages. */
+/* The same from text in memory; `name` stands for the file in messages and
+ * origins. */
 int config_load_text(struct config *cfg, const char *name, const char *text, struct err *err);
 /* Finds the config file (see above); explicit may be NULL. Returns a malloc'd
  * path, or NULL when there is none. An explicit path that does not exist is
  * an error (returns NULL and sets err); check err->msg[0]. */
 char *config_find_file(const char *explicit_path, struct err *err);
-/* Applies MLESTAR_<SECTION>_<KEY> variables. */
+/* Applies MLESTAR_<SECTION>_<KEY> variables (origin CONFIG_SOURCE_ENV,
+ * `where` the variable's name). */
 int config_load_env(struct config *cfg, struct err *err);
 /* defaults + file + env in one call. */
 int config_load(struct config *cfg, const char *explicit_path, struct err *err);
 /* The value of a setting as text (malloc'd). */
 char *config_get_text(const struct config *cfg, const struct config_setting *s);
 const struct config_setting *config_find(const char *name);
+/* Where setting `name` got its value (borrowed from cfg; valid until the
+ * setting is set again or cfg is freed), or NULL for an unknown name. */
+const struct config_origin *config_origin(const struct config *cfg, const char *name);
+/* The same as text for people (malloc'd): "default", "config file PATH",
+ * "environment (MLESTAR_TASK_METRIC)" or "flag"; NULL for an unknown name. */
+char *config_origin_text(const struct config *cfg, const char *name);
 /* Writes every setting as INI (what `mlestar config` prints). */
 void config_dump(const struct config *cfg, FILE *out);
 void config_free(struct config *cfg);
-/* Deep copy. */
+/* Deep copy, origins included. */
 void config_copy(struct config *dst, const struct config *src);
 
 #endif

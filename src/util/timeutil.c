@@ -29,6 +29,10 @@ void time_iso8601(double epoch_seconds, char *out, size_t outsz)
     strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Longer durations are refused: a duration may become milliseconds in a
+ * long long (1e15 s is some 30 million years; 1e18 ms still fits). */
+#define DURATION_MAX_S 1e15
+
 int parse_duration(const char *text, double *seconds)
 {
     const char *p = text;
@@ -61,7 +65,7 @@ int parse_duration(const char *text, double *seconds)
         while (isspace((unsigned char)*p))
             p++;
     }
-    if (parts == 0)
+    if (parts == 0 || !(total <= DURATION_MAX_S))
         return -1;
     *seconds = total;
     return 0;
@@ -89,7 +93,10 @@ int parse_size(const char *text, long long *bytes)
         end++;
     if (*end != '\0')
         return -1;
-    *bytes = (long long)(v * mult);
+    double b = v * mult;
+    if (!(b < 9223372036854775807.0)) /* also refuses what does not fit a long long */
+        return -1;
+    *bytes = (long long)b;
     return 0;
 }
 

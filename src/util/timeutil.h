@@ -15,9 +15,11 @@ double time_mono(void);
 double time_wall(void);
 /* "2026-11-26T13:27:20Z" into out (at least 21 bytes). */
 void time_iso8601(double epoch_seconds, char *out, size_t outsz);
-/* Parses a duration into seconds; returns 0, or -1 on bad syntax. */
+/* Parses a duration into seconds ("90", "1h30m", "2d", "250ms"); returns 0,
+ * or -1 on bad syntax or a duration beyond 1e15 seconds. */
 int parse_duration(const char *text, double *seconds);
-/* Parses a size into bytes; a bare number is MiB. Returns 0 or -1. */
+/* Parses a size into bytes; a bare number is MiB. Returns 0, or -1 on bad
+ * syntax or a size that does not fit a long long. */
 int parse_size(const char *text, long long *bytes);
 /* "1h02m", "3m05s", "12.3s" into out. */
 void format_duration(double seconds, char *out, size_t outsz);

@@ -82,6 +82,13 @@ printf 'a\n3\n' >"$tmp/data/test.csv"
 out=$("$MLESTAR_BIN" profile --data-dir "$tmp/data" --goal "Predict label" --metric accuracy --direction higher)
 grep -q "^metric: accuracy (flag)$" <<<"$out" || fail "flag metric not shown: $out"
 grep -q "^direction: higher is better (flag)$" <<<"$out" || fail "flag direction not shown: $out"
+# settings from the environment or a config file name their origin
+printf '[task]\ndirection = lower\n' >"$tmp/settings.ini"
+out=$(MLESTAR_TASK_METRIC=rmse "$MLESTAR_BIN" profile --config "$tmp/settings.ini" \
+  --data-dir "$tmp/data" --goal "Predict label")
+grep -qxF "metric: rmse (environment (MLESTAR_TASK_METRIC))" <<<"$out" || fail "env metric origin not shown: $out"
+grep -qxF "direction: lower is better (config file $tmp/settings.ini)" <<<"$out" ||
+  fail "config direction origin not shown: $out"
 
 # errors: exit 1 with the path and the reason
 expect_fail() {

@@ -378,11 +378,18 @@ def render_ablation(variants):
     return runner.replace("{{VARIANTS}}", body)
 
 
-def render_ensemble(method, solutions):
-    with open(os.path.join(KIT, "ensemble", method + ".py")) as fh:
-        runner = fh.read()
+def render_ensemble(method, solutions, catalog=None):
+    """The catalog's shared ensemble part with {{SOLUTIONS}} filled, followed by the method's file."""
+    catalog = catalog or load_catalog()
+    files = [e["file"] for e in catalog["ensembles"] if e["name"] == method]
+    if not files:
+        raise KeyError(f"unknown ensemble method {method}")
+    with open(os.path.join(KIT, catalog["ensemble_common"])) as fh:
+        common = fh.read()
+    with open(os.path.join(KIT, files[0])) as fh:
+        method_part = fh.read()
     body = "[\n" + "".join(f"    {_literal(s)},\n" for s in solutions) + "]"
-    return runner.replace("{{SOLUTIONS}}", body)
+    return common.replace("{{SOLUTIONS}}", body) + method_part
 
 
 SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+0-9.eEinfa]+)")
@@ -489,7 +496,7 @@ def experiment(task_dir, workdir, threads=1, models=None, log=print):
     sols = [compose(catalog, config, best), compose(catalog, config, other)]
     ens = {}
     for e in catalog["ensembles"]:
-        r = run(f"ensemble:{e['name']}", None, script=render_ensemble(e["name"], sols))
+        r = run(f"ensemble:{e['name']}", None, script=render_ensemble(e["name"], sols, catalog))
         ens[e["name"]] = r
     final = {"label": best_label, "score": best_score, "choices": best}
     best_ens = None
@@ -503,7 +510,8 @@ def experiment(task_dir, workdir, threads=1, models=None, log=print):
     graded = {"single": grade_reference.grade(task_dir, single["submission"]) if single["submission"] else None}
     if best_ens:
         sols_submit = [compose(catalog, sub_cfg, best), compose(catalog, sub_cfg, other)]
-        r = run(f"submit:ensemble:{best_ens}", None, mode="submit", script=render_ensemble(best_ens, sols_submit))
+        script = render_ensemble(best_ens, sols_submit, catalog)
+        r = run(f"submit:ensemble:{best_ens}", None, mode="submit", script=script)
         graded["ensemble"] = grade_reference.grade(task_dir, r["submission"]) if r["submission"] else None
         graded["ensemble_seconds"] = r["seconds"]
     graded["single_seconds"] = single["seconds"]

@@ -1,11 +1,13 @@
 /* store_cli_test.c - `mlestar runs` and `mlestar show` on journals built
  * here through the store API: a finished run with a lineage (candidates, a
  * merge with two parents, a refinement, an ensemble), executions and LLM
- * calls, next to a corrupt journal. Runs $MLESTAR_BIN (set by ctest) with
- * fork/exec; skipped when the binary is not built. */
+ * calls, next to a corrupt journal; and that looking (runs, show) leaves a
+ * journal's bytes as they were, even an older one's. Runs $MLESTAR_BIN (set
+ * by ctest) with fork/exec; skipped when the binary is not built. */
 #include "store_testutil.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "util/log.h"
@@ -118,7 +120,7 @@ static void build_good_run(struct fixture *f)
     struct llm_request req = {.stage = "implement", .call_id = "lane0/t1/k0/implement#1", .messages = m,
                               .nmessages = 1};
     struct llm_reply reply = {.text = "```python\n```", .usage = {1000, 200, 0}, .cost_usd = 0.5, .tries = 1,
-                              .model = "gpt-test", .request_id = ""};
+                              .latency_s = 4, .queued_s = 1.5, .model = "gpt-test", .request_id = ""};
     rec.save(rec.ctx, "key1", &req, &reply, 0, NULL);
     assert_int_equal(store_run_set_best(s, 0.875, f->refine, &err), 0);
     assert_int_equal(store_event(s, "run_finished", NULL, NULL, &err), 0);
@@ -243,6 +245,7 @@ static void test_show_node(void **state)
     must_contain(out, "files read: train.csv");
     must_contain(out, "512.0 MiB");
     must_contain(out, "implement#1");
+    must_contain(out, "4.0s (1.5s queued)");
     free(out);
     free(errtext);
 
@@ -285,6 +288,92 @@ static void test_show_errors(void **state)
     free(errtext);
 }
 
+/* RUN/run.db's bytes (malloc'd). */
+static char *journal_bytes(const char *run, size_t *len)
+{
+    char *path = fs_join(run, "run.db");
+    char *bytes = NULL;
+    struct err err = {{0}};
+    assert_int_equal(fs_read_file(path, 0, &bytes, len, &err), 0);
+    free(path);
+    return bytes;
+}
+
+/* Runs `mlestar ARGS` (exit 0 expected) and returns its stdout (malloc'd). */
+static char *look(const char *const *args, const char *scratch)
+{
+    char *out, *errtext;
+    int rc = run_mlestar(args, &out, &errtext, scratch);
+    if (rc != 0)
+        fail_msg("mlestar %s exited %d: %s", args[0], rc, errtext);
+    free(errtext);
+    return out;
+}
+
+/* Runs runs, show, show NODE and show --json on RUN, checking run.db's bytes
+ * stay the same; returns the output of `show RUN` (malloc'd). */
+static char *look_at_run(const char *run, const char *scratch)
+{
+    size_t len, after_len;
+    char *before = journal_bytes(run, &len);
+    const char *runs[] = {"runs", run, NULL};
+    const char *show[] = {"show", run, NULL};
+    const char *show_json[] = {"show", run, "--json", NULL};
+    const char *show_node[] = {"show", run, "lane0/t1/k0", NULL};
+    char *out = look(runs, scratch);
+    must_contain(out, "titanic");
+    free(out);
+    out = look(show_json, scratch);
+    free(out);
+    out = look(show_node, scratch);
+    must_contain(out, "target-encode the cabin deck");
+    free(out);
+    out = look(show, scratch);
+    must_contain(out, "(node #4)");
+    char *after = journal_bytes(run, &after_len);
+    assert_int_equal(after_len, len);
+    assert_memory_equal(after, before, len);
+    free(after);
+    free(before);
+    return out;
+}
+
+static void test_looking_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    if (!binary())
+        skip();
+    char *scratch = make_tmpdir();
+    char *out = look_at_run(f->run, scratch);
+    assert_null(strstr(out, "older than"));
+    free(out);
+
+    /* a copy turned into a journal of schema v1 (before llm_calls.queued_s) */
+    char *old = fs_join(scratch, "old-run");
+    char *old_db = fs_join(old, "run.db");
+    struct err err = {{0}};
+    assert_int_equal(fs_mkdir_p(old, 0755, &err), 0);
+    size_t len;
+    char *bytes = journal_bytes(f->run, &len);
+    assert_int_equal(fs_write_file(old_db, bytes, len, &err), 0);
+    free(bytes);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(old_db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE llm_calls DROP COLUMN queued_s; PRAGMA user_version = 1",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(journal_user_version(old), 1);
+
+    out = look_at_run(old, scratch);
+    must_contain(out, "schema v1, older than");
+    must_contain(out, "mlestar resume");
+    free(out);
+    assert_int_equal(journal_user_version(old), 1);
+    free(old_db);
+    free(old);
+    rm_tmpdir(scratch);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -293,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_show_lineage),
         cmocka_unit_test(test_show_node),
         cmocka_unit_test(test_show_errors),
+        cmocka_unit_test(test_looking_changes_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

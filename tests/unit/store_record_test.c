@@ -183,6 +183,7 @@ static void test_llm_recorder_round_trip(void **state)
         .finish = LLM_FINISH_LENGTH,
         .usage = {1200, 340, 100},
         .latency_s = 2.5,
+        .queued_s = 0.75,
         .request_id = "req-123",
         .model = "gpt-test",
         .sources = sources,
@@ -207,6 +208,7 @@ static void test_llm_recorder_round_trip(void **state)
     assert_int_equal(reply.usage.output_tokens, 340);
     assert_int_equal(reply.usage.cached_tokens, 100);
     assert_true(reply.latency_s == 2.5);
+    assert_true(reply.queued_s == 0.75);
     assert_string_equal(reply.request_id, "req-123");
     assert_string_equal(reply.model, "gpt-test");
     assert_int_equal(reply.nsources, 2);
@@ -232,6 +234,7 @@ static void test_llm_recorder_round_trip(void **state)
     assert_int_equal(json_integer_value(json_object_get(request, "max_tokens")), 4096);
     assert_string_equal(json_string_value(json_object_get(ok, "stage")), "candidate");
     assert_string_equal(json_string_value(json_object_get(ok, "finish")), "length");
+    assert_true(json_real_value(json_object_get(ok, "queued_s")) == 0.75);
     json_decref(calls);
 
     json_t *run_json;
@@ -242,6 +245,8 @@ static void test_llm_recorder_round_trip(void **state)
     assert_int_equal(json_integer_value(json_object_get(llm, "failed_calls")), 1);
     assert_int_equal(json_integer_value(json_object_get(llm, "input_tokens")), 1200);
     assert_true(json_real_value(json_object_get(llm, "cost_usd")) == 0.0125);
+    assert_true(json_real_value(json_object_get(llm, "latency_s")) == 2.5);
+    assert_true(json_real_value(json_object_get(llm, "queued_s")) == 0.75);
     assert_non_null(json_object_get(json_object_get(llm, "stages"), "candidate"));
     json_decref(run_json);
 

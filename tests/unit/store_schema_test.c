@@ -1,6 +1,8 @@
 /* store_schema_test.c - journals that are not the current one: an older
  * schema is upgraded with its data intact, a newer one is refused, and a
- * missing, empty, foreign or corrupt run.db is an error naming the path. */
+ * missing, empty, foreign or corrupt run.db is an error naming the path.
+ * A read-only open (runs, show) never changes the file, not even an older
+ * one, which it reads through a migrated copy in memory. */
 #include "store_testutil.h"
 
 #include <fcntl.h>
@@ -40,6 +42,16 @@ static const char v0_journal[] =
     " '[\"train.csv\"]', 1, 0, 1700000060);"
     "INSERT INTO events VALUES (1, 1700000000, 'run_started', '{}');";
 
+/* The journal of schema v1, frozen: v0 upgraded (the 0 -> 1 migration as it
+ * was), so without llm_calls.queued_s, plus one LLM call. */
+static const char v1_upgrade[] =
+    "ALTER TABLE run ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE nodes ADD COLUMN diff TEXT;"
+    "ALTER TABLE executions ADD COLUMN files_blocked TEXT;"
+    "INSERT INTO llm_calls VALUES (1, 'key-v1', 'candidate', 'lane0/cand0/implement#1', '{}', 'print(1)', 'stop',"
+    " 100, 20, 0, 0.01, 3.0, 1, 'gpt-old', 'req-1', NULL, 0, NULL, 1700000040);"
+    "PRAGMA user_version = 1;";
+
 /* Writes a SQLite file at dir/run.db with the given SQL. */
 static void make_db(const char *dir, const char *sql)
 {
@@ -61,21 +73,6 @@ static void write_file(const char *dir, const void *data, size_t len)
     free(path);
 }
 
-static int user_version(const char *dir)
-{
-    char *path = fs_join(dir, "run.db");
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    free(path);
-    return v;
-}
-
 /* store_open must fail with a message containing every needle. */
 static void expect_open_error(const char *dir, bool create, const char *needle1, const char *needle2)
 {
@@ -92,10 +89,10 @@ static void test_v0_journal_is_upgraded(void **state)
     (void)state;
     char *dir = make_tmpdir();
     make_db(dir, v0_journal);
-    assert_int_equal(user_version(dir), 0);
+    assert_int_equal(journal_user_version(dir), 0);
 
     struct store *s = open_run(dir, false);
-    assert_int_equal(user_version(dir), STORE_SCHEMA_VERSION);
+    assert_int_equal(journal_user_version(dir), STORE_SCHEMA_VERSION);
     struct err err = {{0}};
     json_t *run = store_run_json(s, &err);
     assert_non_null(run);
@@ -137,6 +134,208 @@ static void test_v0_journal_is_upgraded(void **state)
     assert_int_equal(json_integer_value(json_object_get(run, "resumes")), 1);
     json_decref(run);
     store_close(s);
+    rm_tmpdir(dir);
+}
+
+/* What llm_reply_free() does (the journal's tests do not link the client);
+ * the replies here carry no sources. */
+static void free_reply(struct llm_reply *r)
+{
+    assert_int_equal(r->nsources, 0);
+    free(r->text);
+    free(r->request_id);
+    free(r->model);
+    free(r->sources);
+}
+
+static void test_v1_journal_gets_queued_s(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *sql = xasprintf("%s%s", v0_journal, v1_upgrade);
+    make_db(dir, sql);
+    free(sql);
+    assert_int_equal(journal_user_version(dir), 1);
+
+    struct store *s = open_run(dir, false);
+    assert_int_equal(journal_user_version(dir), STORE_SCHEMA_VERSION);
+    assert_int_equal(store_file_schema_version(s), STORE_SCHEMA_VERSION);
+    struct llm_recorder rec;
+    store_llm_recorder(s, &rec);
+    const struct llm_message m[] = {{LLM_USER, "implement"}};
+    struct llm_request req = {.stage = "candidate", .call_id = "lane0/cand1/implement#1", .messages = m,
+                              .nmessages = 1};
+    struct llm_reply reply;
+    assert_int_equal(rec.lookup(rec.ctx, "key-v1", &req, &reply), 1); /* the old call, no queue time */
+    assert_true(reply.latency_s == 3.0);
+    assert_true(reply.queued_s == 0);
+    assert_string_equal(reply.model, "gpt-old");
+    free_reply(&reply);
+
+    struct llm_reply in = {.text = "ok", .usage = {10, 2, 0}, .latency_s = 2.0, .queued_s = 1.5, .tries = 1,
+                           .model = "gpt-new", .request_id = ""};
+    rec.save(rec.ctx, "key-v2", &req, &in, 0, NULL);
+    assert_int_equal(rec.lookup(rec.ctx, "key-v2", &req, &reply), 1);
+    assert_true(reply.queued_s == 1.5);
+    free_reply(&reply);
+    struct err err = {{0}};
+    json_t *run = store_run_json(s, &err);
+    json_t *llm = json_object_get(json_object_get(run, "totals"), "llm");
+    assert_int_equal(json_integer_value(json_object_get(llm, "calls")), 2);
+    assert_true(json_real_value(json_object_get(llm, "latency_s")) == 5.0);
+    assert_true(json_real_value(json_object_get(llm, "queued_s")) == 1.5);
+    json_decref(run);
+    store_close(s);
+    rm_tmpdir(dir);
+}
+
+/* dir/run.db's bytes (malloc'd, *len set). */
+static char *db_bytes(const char *dir, size_t *len)
+{
+    char *path = fs_join(dir, "run.db");
+    char *bytes = NULL;
+    struct err err = {{0}};
+    assert_int_equal(fs_read_file(path, 0, &bytes, len, &err), 0);
+    free(path);
+    return bytes;
+}
+
+static void assert_same_bytes(const char *dir, const char *before, size_t before_len)
+{
+    size_t len;
+    char *now = db_bytes(dir, &len);
+    assert_int_equal(len, before_len);
+    assert_memory_equal(now, before, len);
+    free(now);
+}
+
+static struct store *open_readonly(const char *dir)
+{
+    struct err err = {{0}};
+    struct store *s = NULL;
+    if (store_open_readonly(dir, &s, &err) < 0)
+        fail_msg("store_open_readonly(%s): %s", dir, err.msg);
+    return s;
+}
+
+/* Every kind of write fails, naming the journal and why. */
+static void expect_writes_refused(struct store *s)
+{
+    struct err err = {{0}};
+    int64_t id;
+    struct store_node n = test_node("lane0/new", 0);
+    assert_int_equal(store_node_add(s, &n, &id, &err), -1);
+    assert_non_null(strstr(err.msg, "read-only"));
+    assert_non_null(strstr(err.msg, "run.db"));
+    assert_int_equal(store_run_resumed(s, &err), -1);
+    assert_int_equal(store_step_begin(s, &err), -1);
+    assert_int_equal(store_event(s, "x", NULL, NULL, &err), -1);
+    assert_int_equal(store_kv_set(s, "k", "v", &err), -1);
+}
+
+static void test_readonly_open_leaves_current_journal_alone(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    struct store *s = open_run(dir, true);
+    struct err err = {{0}};
+    assert_int_equal(store_run_begin(s, "titanic", "/t", "", NULL, &err), 0);
+    add_node(s, "lane0/cand0", 0);
+    store_close(s);
+
+    s = open_readonly(dir);
+    assert_int_equal(store_file_schema_version(s), STORE_SCHEMA_VERSION);
+    assert_int_equal(count_nodes(s), 1);
+    json_t *run = store_run_json(s, &err);
+    assert_string_equal(json_string_value(json_object_get(run, "task")), "titanic");
+    assert_int_equal(json_integer_value(json_object_get(run, "schema_version")), STORE_SCHEMA_VERSION);
+    json_decref(run);
+    expect_writes_refused(s);
+    /* a writer in another connection meanwhile is seen by the reader */
+    struct store *w = open_run(dir, false);
+    add_node(w, "lane0/cand1", 0);
+    assert_int_equal(count_nodes(s), 2);
+    store_close(w);
+    store_close(s);
+    size_t len;
+    char *before = db_bytes(dir, &len);
+
+    s = open_readonly(dir);
+    assert_int_equal(count_nodes(s), 2);
+    store_close(s);
+    assert_same_bytes(dir, before, len);
+    free(before);
+    rm_tmpdir(dir);
+}
+
+static void test_readonly_open_reads_old_journal_without_upgrading(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    make_db(dir, v0_journal);
+    size_t len;
+    char *before = db_bytes(dir, &len);
+
+    struct store *s = open_readonly(dir);
+    assert_int_equal(store_file_schema_version(s), 0);
+    struct err err = {{0}};
+    json_t *run = store_run_json(s, &err);
+    assert_non_null(run);
+    assert_string_equal(json_string_value(json_object_get(run, "task")), "spaceship");
+    assert_int_equal(json_integer_value(json_object_get(run, "resumes")), 0);
+    assert_int_equal(json_integer_value(json_object_get(run, "schema_version")), 0);
+    json_decref(run);
+    json_t *node = store_node_json(s, 1, &err);
+    assert_non_null(node);
+    assert_true(json_is_null(json_object_get(node, "diff")));
+    assert_string_equal(json_string_value(json_object_get(node, "model_name")), "lightgbm");
+    assert_int_equal(json_array_size(json_object_get(node, "executions")), 1);
+    json_decref(node);
+    json_t *calls = store_llm_calls_json(s, &err);
+    assert_int_equal(json_array_size(calls), 0);
+    json_decref(calls);
+    expect_writes_refused(s);
+    store_close(s);
+    assert_int_equal(journal_user_version(dir), 0);
+    assert_same_bytes(dir, before, len);
+    free(before);
+
+    /* a writer (a run, `mlestar resume`) still upgrades it */
+    s = open_run(dir, false);
+    store_close(s);
+    assert_int_equal(journal_user_version(dir), STORE_SCHEMA_VERSION);
+    rm_tmpdir(dir);
+}
+
+/* store_open_readonly must fail with a message containing needle. */
+static void expect_readonly_error(const char *dir, const char *needle)
+{
+    struct err err = {{0}};
+    struct store *s = (struct store *)0x1;
+    assert_int_equal(store_open_readonly(dir, &s, &err), -1);
+    assert_null(s);
+    if (!strstr(err.msg, needle) || !strstr(err.msg, "run.db"))
+        fail_msg("error \"%s\" lacks \"%s\" or run.db", err.msg, needle);
+}
+
+static void test_readonly_open_refuses_what_open_refuses(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *db = fs_join(dir, "run.db");
+    expect_readonly_error(dir, "no journal at");
+    assert_false(fs_exists(db));
+    write_file(dir, "", 0);
+    expect_readonly_error(dir, "holds no journal");
+    assert_int_equal(fs_size(db), 0);
+    make_db(dir, "CREATE TABLE photos (id INTEGER)");
+    expect_readonly_error(dir, "not an mlestar journal");
+    char *sql = xasprintf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
+    make_db(dir, sql);
+    free(sql);
+    expect_readonly_error(dir, "written by a newer mlestar");
+    assert_int_equal(journal_user_version(dir), STORE_SCHEMA_VERSION + 1);
+    free(db);
     rm_tmpdir(dir);
 }
 
@@ -242,6 +441,10 @@ int main(void)
     log_set_level(LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v0_journal_is_upgraded),
+        cmocka_unit_test(test_v1_journal_gets_queued_s),
+        cmocka_unit_test(test_readonly_open_leaves_current_journal_alone),
+        cmocka_unit_test(test_readonly_open_reads_old_journal_without_upgrading),
+        cmocka_unit_test(test_readonly_open_refuses_what_open_refuses),
         cmocka_unit_test(test_newer_journal_is_refused),
         cmocka_unit_test(test_missing_journal),
         cmocka_unit_test(test_empty_and_foreign_databases),

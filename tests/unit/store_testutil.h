@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "util/fs.h"
@@ -100,6 +101,23 @@ static inline long count_lines(const char *path)
         n += *p == '\n';
     free(text);
     return n;
+}
+
+/* PRAGMA user_version of RUN/run.db (the journal's schema version), read
+ * through a read-only connection of its own. */
+static inline int journal_user_version(const char *run_dir)
+{
+    char *path = fs_join(run_dir, "run.db");
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return v;
 }
 
 #endif

@@ -2,7 +2,8 @@
  * newlines and quotes, CRLF, BOM, missing final newline, ragged rows,
  * invalid UTF-8 and unterminated quotes with line numbers, records that
  * straddle input blocks (every block size from 1 byte up gives the same
- * records), whole-table loading and its errors. */
+ * records), reading a byte range of a file (what the split profiler does),
+ * the lenient flag, whole-table loading and its errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +204,66 @@ static void test_file_reading_large_records(void **state)
     buf_free(&b);
 }
 
+/* A range reader starts at a record boundary, counts lines from there,
+ * reads the record that straddles its stop whole, and stops before the
+ * next one; csv_offset() is the file offset throughout. */
+static void test_range_reading(void **state)
+{
+    (void)state;
+    const char *text = "\xEF\xBB\xBFh1,h2\n1,\"a\nb\"\n2,c\n3,\"d\n\ne\"\n4,f\n";
+    char *path = write_tmp(text);
+    size_t start = strlen("\xEF\xBB\xBFh1,h2\n1,\"a\nb\"\n");  /* where record "2,c" starts */
+    size_t stop = start + 5;                                     /* inside record "3,..." */
+    struct csv_reader *r;
+    struct err err = {{0}};
+    assert_int_equal(csv_open_range(path, start, stop, &r, &err), 0);
+    const struct csv_field *f;
+    size_t n;
+    assert_int_equal(csv_next(r, &f, &n, &err), 1);
+    assert_string_equal(f[1].ptr, "c");
+    assert_int_equal(csv_info(r)->line, 1);
+    assert_int_equal(csv_next(r, &f, &n, &err), 1);    /* starts before stop: read whole */
+    assert_string_equal(f[1].ptr, "d\n\ne");
+    assert_int_equal(csv_info(r)->line, 2);
+    assert_int_equal(csv_next(r, &f, &n, &err), 0);    /* "4,f" starts after stop */
+    assert_int_equal(csv_next_line(r), 5);
+    assert_int_equal(csv_offset(r), strlen(text) - strlen("4,f\n"));
+    csv_close(r);
+
+    /* from 0 the byte-order mark is skipped as with csv_open(); a stop
+     * set later (csv_set_stop) ends the reading at that record */
+    assert_int_equal(csv_open_range(path, 0, ~0ULL, &r, &err), 0);
+    csv_set_stop(r, start);
+    assert_int_equal(csv_next(r, &f, &n, &err), 1);
+    assert_string_equal(f[0].ptr, "h1");
+    assert_int_equal(csv_next(r, &f, &n, &err), 1);
+    assert_int_equal(csv_next(r, &f, &n, &err), 0);
+    assert_int_equal(csv_offset(r), start);
+    assert_int_equal(csv_next_line(r), 4);
+    csv_close(r);
+    unlink(path);
+    free(path);
+}
+
+/* lenient: text after a closing quote, kept in the field but flagged */
+static void test_lenient_flag(void **state)
+{
+    (void)state;
+    const char *text = "\"ab\"c,d\n\"ok\",\"x\"\"y\"\n";
+    struct csv_reader *r;
+    assert_int_equal(csv_open_mem(text, strlen(text), &r), 0);
+    const struct csv_field *f;
+    size_t n;
+    struct err err = {{0}};
+    assert_int_equal(csv_next(r, &f, &n, &err), 1);
+    assert_string_equal(f[0].ptr, "abc");
+    assert_true(csv_info(r)->lenient);
+    assert_int_equal(csv_next(r, &f, &n, &err), 1);
+    assert_string_equal(f[1].ptr, "x\"y");
+    assert_false(csv_info(r)->lenient);
+    csv_close(r);
+}
+
 static void test_open_errors_name_the_path(void **state)
 {
     (void)state;
@@ -254,6 +315,8 @@ int main(void)
         cmocka_unit_test(test_block_boundaries),
         cmocka_unit_test(test_embedded_nul_and_offset),
         cmocka_unit_test(test_file_reading_large_records),
+        cmocka_unit_test(test_range_reading),
+        cmocka_unit_test(test_lenient_flag),
         cmocka_unit_test(test_open_errors_name_the_path),
         cmocka_unit_test(test_table_load),
     };

@@ -113,6 +113,7 @@ static void test_mlebench_layout(void **state)
     assert_string_equal(t->metric, "accuracy");
     assert_int_equal(t->lower_is_better, 0);
     assert_string_equal(t->metric_source, "task.json");
+    assert_string_equal(t->direction_source, "task.json");
     assert_string_equal(task_kind_name(t->files[0].kind), "text");
     task_free(t);
 
@@ -122,7 +123,27 @@ static void test_mlebench_layout(void **state)
     assert_string_equal(t->metric, "auc");
     assert_int_equal(t->lower_is_better, 1);
     assert_string_equal(t->metric_source, "flag");
+    assert_string_equal(t->direction_source, "flag");
     task_free(t);
+
+    /* settings from elsewhere say so, each on its own */
+    o.direction = NULL;
+    o.metric_origin = "environment (MLESTAR_TASK_METRIC)";
+    o.direction_origin = "config file mlestar.ini";
+    assert_int_equal(task_open(&o, &t, &err), 0);
+    assert_string_equal(t->metric, "auc");
+    assert_string_equal(t->metric_source, "environment (MLESTAR_TASK_METRIC)");
+    assert_int_equal(t->lower_is_better, 0);
+    assert_string_equal(t->direction_source, "task.json");
+    task_free(t);
+    o.metric = NULL;
+    o.direction = "lower";
+    assert_int_equal(task_open(&o, &t, &err), 0);
+    assert_string_equal(t->metric, "accuracy");
+    assert_string_equal(t->metric_source, "task.json");
+    assert_string_equal(t->direction_source, "config file mlestar.ini");
+    task_free(t);
+    o.metric = "auc";
 
     o.direction = "sideways";
     assert_int_equal(task_open(&o, &t, &err), -1);
@@ -176,6 +197,8 @@ static void test_data_dir_and_goal(void **state)
     assert_int_equal(t->sub_format, TASK_SUB_UNKNOWN);
     assert_int_equal(t->lower_is_better, -1);
     assert_null(t->metric);
+    assert_null(t->metric_source);
+    assert_null(t->direction_source);
     task_free(t);
 
     o.goal = NULL;

@@ -1,4 +1,5 @@
-/* util_config_test.c - settings: defaults, file with line numbers, env, precedence. */
+/* util_config_test.c - settings: defaults, file with line numbers, env, precedence,
+ * and where each value came from (origins). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,6 +137,84 @@ static void test_durations_and_sizes(void **state)
     assert_int_equal(parse_size("100", &b), 0);
     assert_true(b == 100LL << 20);
     assert_int_equal(parse_size("12Q", &b), -1);
+    /* too large to hold (found by the config fuzzer: undefined conversion) */
+    assert_int_equal(parse_size("9000000000000T", &b), -1);
+    assert_int_equal(parse_size("1e300", &b), -1);
+    assert_int_equal(parse_size("8388607T", &b), 0);
+    assert_int_equal(parse_duration("1e300d", &d), -1);
+    assert_int_equal(parse_duration("1e308d 1e308d", &d), -1);
+    assert_int_equal(parse_duration("1000000d", &d), 0);
+}
+
+static void expect_origin(const struct config *cfg, const char *name, enum config_source source,
+                          const char *where, const char *text)
+{
+    const struct config_origin *o = config_origin(cfg, name);
+    assert_non_null(o);
+    assert_int_equal(o->source, source);
+    if (where)
+        assert_string_equal(o->where, where);
+    else
+        assert_null(o->where);
+    char *shown = config_origin_text(cfg, name);
+    assert_string_equal(shown, text);
+    free(shown);
+}
+
+static void test_each_setting_remembers_its_origin(void **state)
+{
+    (void)state;
+    char *path = write_tmp("[task]\nmetric = rmse\ndirection = lower\n[llm]\nmodel = from-file\n");
+    setenv("MLESTAR_TASK_METRIC", "auc", 1);
+    setenv("MLESTAR_PIPELINE_LANES", "3", 1);
+    struct config cfg;
+    struct err err = {{0}};
+    assert_int_equal(config_load(&cfg, path, &err), 0);
+    unsetenv("MLESTAR_TASK_METRIC");
+    unsetenv("MLESTAR_PIPELINE_LANES");
+    char file_text[256];
+    snprintf(file_text, sizeof file_text, "config file %s", path);
+
+    expect_origin(&cfg, "task.metric", CONFIG_SOURCE_ENV, "MLESTAR_TASK_METRIC", "environment (MLESTAR_TASK_METRIC)");
+    assert_string_equal(cfg.task.metric, "auc");
+    expect_origin(&cfg, "task.direction", CONFIG_SOURCE_FILE, path, file_text);
+    expect_origin(&cfg, "llm.model", CONFIG_SOURCE_FILE, path, file_text);
+    expect_origin(&cfg, "pipeline.lanes", CONFIG_SOURCE_ENV, "MLESTAR_PIPELINE_LANES",
+                  "environment (MLESTAR_PIPELINE_LANES)");
+    expect_origin(&cfg, "exec.timeout", CONFIG_SOURCE_DEFAULT, NULL, "default");
+    assert_null(config_origin(&cfg, "task.nope"));
+    assert_null(config_origin_text(&cfg, "task.nope"));
+
+    /* a flag wins, and a rejected value leaves value and origin alone */
+    assert_int_equal(config_set(&cfg, "task.direction", "higher", "--direction", &err), 0);
+    expect_origin(&cfg, "task.direction", CONFIG_SOURCE_FLAG, "--direction", "flag");
+    assert_int_equal(config_set(&cfg, "llm.model", "m", "--model", &err), 0);
+    assert_int_equal(config_set(&cfg, "pipeline.lanes", "many", "--lanes", &err), -1);
+    expect_origin(&cfg, "pipeline.lanes", CONFIG_SOURCE_ENV, "MLESTAR_PIPELINE_LANES",
+                  "environment (MLESTAR_PIPELINE_LANES)");
+    assert_int_equal(cfg.pipeline.lanes, 3);
+    assert_int_equal(config_set(&cfg, "task.direction", "sideways", "--direction", &err), -1);
+    assert_string_equal(cfg.task.direction, "higher");
+
+    /* copies carry their own origins */
+    struct config copy;
+    config_copy(&copy, &cfg);
+    config_free(&cfg);
+    expect_origin(&copy, "task.metric", CONFIG_SOURCE_ENV, "MLESTAR_TASK_METRIC", "environment (MLESTAR_TASK_METRIC)");
+    expect_origin(&copy, "llm.model", CONFIG_SOURCE_FLAG, "--model", "flag");
+    expect_origin(&copy, "exec.timeout", CONFIG_SOURCE_DEFAULT, NULL, "default");
+
+    /* text loaded under a name counts as that file */
+    assert_int_equal(config_load_text(&copy, "recorded.ini", "[llm]\nmodel = again\n", &err), 0);
+    expect_origin(&copy, "llm.model", CONFIG_SOURCE_FILE, "recorded.ini", "config file recorded.ini");
+    config_free(&copy);
+
+    /* a config never given defaults (zeroed) still answers */
+    struct config zero = {0};
+    expect_origin(&zero, "task.metric", CONFIG_SOURCE_DEFAULT, NULL, "default");
+    config_free(&zero);
+    unlink(path);
+    free(path);
 }
 
 int main(void)
@@ -147,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_precedence_file_then_env),
         cmocka_unit_test(test_bad_env_value_is_named),
         cmocka_unit_test(test_durations_and_sizes),
+        cmocka_unit_test(test_each_setting_remembers_its_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

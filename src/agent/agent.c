@@ -236,7 +236,14 @@ static int open_task(struct agent *a, const struct agent_open_opts *o, struct er
         .metric = a->cfg.task.metric,
         .direction = a->cfg.task.direction,
     };
-    if (task_open(&topts, &a->task, err) < 0)
+    char *metric_origin = config_origin_text(&a->cfg, "task.metric");
+    char *direction_origin = config_origin_text(&a->cfg, "task.direction");
+    topts.metric_origin = metric_origin;
+    topts.direction_origin = direction_origin;
+    int rc = task_open(&topts, &a->task, err);
+    free(metric_origin);
+    free(direction_origin);
+    if (rc < 0)
         return -1;
     if (!a->task->train)
         return err_set(err, "no training file found in %s (expected a file named like train*.csv)",

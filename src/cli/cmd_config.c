@@ -15,7 +15,8 @@ int cmd_config(int argc, char **argv)
     const struct cli_spec spec = {
         "config", "[--list]",
         "Prints the settings after the config file, the environment and the flags\n"
-        "were applied, in the config file's own INI format.",
+        "were applied, in the config file's own INI format; a \"# from ...\" line\n"
+        "above a value says where it came from when it is not the default.",
         opts, 0, 0,
     };
     struct cli_args args;

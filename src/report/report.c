@@ -302,6 +302,12 @@ static void llm_row(struct buf *b, const char *name, json_t *t, bool total)
                rp_int(t, "calls", 0), rp_int(t, "failed_calls", 0), rp_int(t, "input_tokens", 0),
                rp_int(t, "output_tokens", 0), json_number_value(json_object_get(t, "cost_usd")));
     put_duration(b, json_number_value(json_object_get(t, "latency_s")));
+    double queued = json_number_value(json_object_get(t, "queued_s"));
+    if (queued >= 0.05) { /* waiting for a free slot (llm.max_inflight), part of the latency */
+        buf_puts(b, " <span class=\"muted\">(");
+        put_duration(b, queued);
+        buf_puts(b, " queued)</span>");
+    }
     buf_puts(b, "</td></tr>\n");
 }
 

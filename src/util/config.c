@@ -424,6 +424,12 @@ void config_dump(const struct config *cfg, FILE *out)
             snprintf(section, sizeof section, "%.*s", (int)sl, s->name);
             fprintf(out, "%s[%s]\n", s == config_settings ? "" : "\n", section);
         }
+        const struct config_origin *o = config_origin(cfg, s->name);
+        if (o->source != CONFIG_SOURCE_DEFAULT) { /* say why the value is not the default */
+            char *from = config_origin_text(cfg, s->name);
+            fprintf(out, "# from %s\n", from);
+            free(from);
+        }
         char *v = config_get_text(cfg, s);
         fprintf(out, "%s = %s%s%s\n", dot + 1, s->type == CONFIG_STR ? "\"" : "", v,
                 s->type == CONFIG_STR ? "\"" : "");

@@ -150,7 +150,8 @@ const struct config_origin *config_origin(const struct config *cfg, const char *
 /* The same as text for people (malloc'd): "default", "config file PATH",
  * "environment (MLESTAR_TASK_METRIC)" or "flag"; NULL for an unknown name. */
 char *config_origin_text(const struct config *cfg, const char *name);
-/* Writes every setting as INI (what `mlestar config` prints). */
+/* Writes every setting as INI (what `mlestar config` prints), a "# from
+ * ORIGIN" comment line above each value that is not the default. */
 void config_dump(const struct config *cfg, FILE *out);
 void config_free(struct config *cfg);
 /* Deep copy, origins included. */

@@ -105,7 +105,8 @@ static inline void fix_llm_call(struct store *s, const char *stage, const char *
     msg.content = "hello";
     struct llm_request req = {.stage = stage, .call_id = call_id, .messages = &msg, .nmessages = 1};
     struct llm_reply rep = {.text = "ok", .usage = {in, out, 0}, .latency_s = 0.5, .request_id = "",
-                            .model = "builtin", .cost_usd = 0.001, .tries = 1};
+                            .model = "builtin", .cost_usd = 0.001, .tries = 1,
+                            .queued_s = strcmp(stage, "plan") == 0 ? 0.3 : 0.0}; /* the plan call waited */
     char key[128];
     snprintf(key, sizeof key, "%s#key", call_id);
     rec.save(rec.ctx, key, &req, &rep, 0, NULL);

@@ -125,6 +125,13 @@ static void test_plot_lineage_and_final_code(void **state)
     assert_non_null(strstr(html, "<span class=\"badge st-ok\">valid</span>"));
     assert_non_null(strstr(html, "<td>plan</td><td class=\"num\">1</td>"));
     assert_non_null(strstr(html, "<td>all stages</td><td class=\"num\">3</td>"));
+    /* time spent waiting for an in-flight slot is shown where there was some */
+    char *plan_row = between(html, "<td>plan</td>", "</tr>");
+    char *retrieve_row = between(html, "<td>retrieve</td>", "</tr>");
+    assert_non_null(strstr(plan_row, " queued)</span>"));
+    assert_null(strstr(retrieve_row, "queued"));
+    free(plan_row);
+    free(retrieve_row);
     /* the final code, escaped, in its own section */
     char *final = between(html, "<section id=\"final\">", "</section>");
     assert_non_null(strstr(final, "# final: train on all rows &amp; write &#39;./final/submission.csv&#39;\n"

@@ -217,6 +217,36 @@ static void test_each_setting_remembers_its_origin(void **state)
     free(path);
 }
 
+/* The dump says where a non-default value came from, in comment lines, and
+ * still loads back into the same settings. */
+static void test_dump_names_origins_and_reloads(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err err = {{0}};
+    config_defaults(&cfg);
+    setenv("MLESTAR_LLM_MODEL", "from-env", 1);
+    assert_int_equal(config_load_env(&cfg, &err), 0);
+    unsetenv("MLESTAR_LLM_MODEL");
+    assert_int_equal(config_set(&cfg, "exec.timeout", "5m", "--timeout", &err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    config_dump(&cfg, f);
+    fclose(f);
+    assert_non_null(strstr(text, "# from environment (MLESTAR_LLM_MODEL)\nmodel = \"from-env\"\n"));
+    assert_non_null(strstr(text, "# from flag\ntimeout = 300s\n"));
+    assert_null(strstr(text, "# from default"));
+    struct config back;
+    config_defaults(&back);
+    assert_int_equal(config_load_text(&back, "dump.ini", text, &err), 0);
+    assert_string_equal(back.llm.model, "from-env");
+    assert_true(back.exec.timeout == 300.0);
+    free(text);
+    config_free(&back);
+    config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_bad_env_value_is_named),
         cmocka_unit_test(test_durations_and_sizes),
         cmocka_unit_test(test_each_setting_remembers_its_origin),
+        cmocka_unit_test(test_dump_names_origins_and_reloads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

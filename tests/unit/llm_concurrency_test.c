@@ -134,12 +134,14 @@ static void test_queue_wait_is_recorded(void **state)
     assert_int_equal(workers[0].rc, 0);
     assert_int_equal(workers[1].rc, 0);
     /* whichever thread got the slot first did not wait; the other waited
-     * about one reply delay, and its latency includes that wait */
+     * for the rest of the first call (about one reply delay, less the time
+     * it started later: the bound leaves room for a loaded machine), and
+     * its latency includes that wait */
     struct worker *first = workers[0].queued_s <= workers[1].queued_s ? &workers[0] : &workers[1];
     struct worker *second = first == &workers[0] ? &workers[1] : &workers[0];
     assert_true(first->queued_s >= 0 && first->queued_s < 0.1);
     assert_true(first->latency_s >= delay);
-    assert_true(second->queued_s >= delay - 0.05 && second->queued_s < delay + 1.0);
+    assert_true(second->queued_s >= delay / 2 && second->queued_s < delay + 1.0);
     assert_true(second->latency_s >= second->queued_s + delay - 0.05);
     /* the recording carries the same times */
     char *text = test_read(record);

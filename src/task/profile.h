@@ -30,15 +30,15 @@
  *
  * Distinct values: numbers are compared by value ("1.0" and "1" are one
  * value, as in pandas; numbers longer than 15 characters by their text),
- * everything else by its text. The exact tables hold at most 100k entries per file (shared
- * out between its columns, 64..10000 each); past a column's share, its
- * distinct count is a HyperLogLog estimate and its top values are those
- * counted until then.
+ * everything else by its text. The exact tables hold at most 60k entries
+ * per file (shared out between its columns, 64..10000 each); past a
+ * column's share, its distinct count is a HyperLogLog estimate and its top
+ * values are those counted until then.
  *
  * Speed and memory: see profile_csv.c (a CSV of 32 MB or more is cut into
  * byte ranges profiled by one thread per core, at most 4, and merged in
  * file order; memory stays bounded by the reader buffers and the table
- * limits, about 20-40 MB, whatever the file size).
+ * limits: under 64 MB whatever the file, typically 20-30 MB).
  *
  * Ownership: a struct profile owns everything it points to (it copies what
  * it needs from the task, so the task may be freed first); free it with

@@ -27,9 +27,10 @@
  * time does.
  *
  * Memory: a range's colstats are freed when it is merged, and a thread
- * does not take a new range while too many are unmerged, so at most
- * TABS_BYTES of range statistics exist at once (a wide file gets fewer
- * threads, or one pass), plus one reader's buffers per thread.
+ * does not take a new range while too many are unmerged, so the file's
+ * statistics and the ranges' together stay within TABS_BYTES even when
+ * every exact table is full of 64-byte values (a wide file gets fewer
+ * threads, or one pass), plus one reader's buffers (3 MB) per thread.
  *
  * The result is the same as one pass's except in what one pass does not
  * define exactly anyway: the order of floating-point additions, which top
@@ -54,7 +55,7 @@
 #define THREADS_MAX 4                /* threads per file at most */
 #define RANGES_PER_THREAD 8          /* small ranges even out threads that run at different speeds */
 #define RANGE_MIN_BYTES (16u << 20)  /* a range smaller than this is not worth its setup */
-#define TABS_BYTES (40u << 20)       /* the most that the ranges' statistics may hold at once */
+#define TABS_BYTES (48u << 20)       /* the most the file's and the ranges' statistics may hold */
 #define WINDOW_BYTES (256u << 10)    /* bytes examined after a cut's target offset */
 #define WINDOW_RECORDS 64            /* records that must parse cleanly after a cut */
 #define CANDIDATES_MAX 64            /* line starts tried per cut */
@@ -229,24 +230,30 @@ static int usable_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-/* The most a tab can hold (see profile_tab.c): every column's HyperLogLog
- * plus the shared budget of exact entries (slot pair, value bytes). */
+/* The most a tab can hold (see colstat.h and profile_tab.c): every column's
+ * HyperLogLog plus the shared budget of exact entries, each at worst an
+ * entry with its array doubled (2 x 16 bytes), slots at a quarter load just
+ * after doubling (8 x 4 bytes) and a value of PROFILE_VALUE_MAX bytes in an
+ * arena just doubled. */
 static size_t tab_bytes_max(size_t ncols)
 {
-    return ncols * sizeof(struct hll) + (size_t)100000 * (2 * sizeof(struct dentry) + PROFILE_VALUE_MAX + 1);
+    size_t per_entry = 2 * sizeof(struct dentry) + 8 * sizeof(uint32_t) + 2 * (PROFILE_VALUE_MAX + 1);
+    return ncols * sizeof(struct hll) + (size_t)TAB_EXACT_BUDGET * per_entry;
 }
 
-/* Threads and ranges for a file: *threads workers (at most TABS_BYTES of
- * range tabs alive at once) over *nranges ranges. False when one pass is
- * the better plan. */
+/* Threads and ranges for a file: *threads workers over *nranges ranges,
+ * with at most *pending_max ranges taken and not yet merged, so that the
+ * file's own statistics and the ranges' fit in TABS_BYTES even at their
+ * worst. False when one pass is the better plan. */
 static bool plan_work(unsigned long long data, size_t ncols, int *threads, int *nranges, int *pending_max)
 {
     int n = threads_forced ? threads_forced : usable_cpus();
     if (n > THREADS_MAX)
         n = THREADS_MAX;
-    size_t slots = TABS_BYTES / tab_bytes_max(ncols);
-    if (slots > (size_t)n + 2)
-        slots = (size_t)n + 2;
+    size_t tabs = TABS_BYTES / tab_bytes_max(ncols);
+    size_t slots = tabs > 0 ? tabs - 1 : 0; /* one is the file's */
+    if (slots > (size_t)n + 1)
+        slots = (size_t)n + 1;
     if ((size_t)n > slots)
         n = (int)slots;
     unsigned long long ranges = data / range_min;

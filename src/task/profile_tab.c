@@ -9,13 +9,12 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-#define EXACT_BUDGET 100000   /* exact-distinct entries over all columns of a file */
 #define EXACT_MIN 64
 #define EXACT_MAX 10000
 
 size_t tab_exact_bound(size_t ncols)
 {
-    size_t b = EXACT_BUDGET / (ncols ? ncols : 1);
+    size_t b = TAB_EXACT_BUDGET / (ncols ? ncols : 1);
     if (b < EXACT_MIN)
         b = EXACT_MIN;
     if (b > EXACT_MAX)

@@ -19,6 +19,8 @@ struct tab {
     size_t bound;             /* exact-distinct bound given to new columns */
 };
 
+#define TAB_EXACT_BUDGET 60000   /* exact-distinct entries over all columns of a file */
+
 size_t tab_exact_bound(size_t ncols);
 /* A new profile_file named after the base name of path (bytes from stat). */
 struct profile_file *tab_file_new(const char *path, enum task_file_kind kind);

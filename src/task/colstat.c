@@ -436,8 +436,6 @@ static inline bool count_distinct(struct colstat *c, const char *s, size_t len, 
         hll_add_hash(c->hll, h);
         return false;
     }
-    if (!h)
-        h = 1;
     size_t slot;
     struct dentry *e = table_find(c, h, &slot);
     if (e) {

@@ -32,7 +32,7 @@
 #include "task/profile.h"
 
 struct dentry {
-    uint64_t hash;      /* 0 = empty slot */
+    uint64_t hash;      /* of the value (see hash_cell in colstat.c) */
     uint32_t count;     /* saturates */
     uint32_t str;       /* offset of the value in the arena: length byte then bytes */
 };

@@ -320,7 +320,6 @@ static void tab_merge(struct tab *dst, const struct tab *src, long long line_off
         colstat_merge(&dst->cols[c], &src->cols[c]);
 }
 
-
 struct range {
     struct tab tab;             /* the range's own columns; file NULL once merged */
     unsigned long long end;     /* where its reader stopped */

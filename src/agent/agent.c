@@ -1,13 +1,13 @@
 /* agent.c - opening a run, the run-level helpers, and agent_run(): the order
  * of the stages (see agent.h for the map of files).
  *
- * Budget: run.time_limit is wall-clock for the whole run. A quarter of it
- * (at least a few minutes when the budget allows) is kept for ensembling
- * and submission: refinement stops starting new steps when the time left
- * falls under that reserve, and ensembling stops when only the
- * submission's share is left. Token and cost budgets come from the LLM
- * client; when one is spent the search ends and the best solution so far
- * goes to submission.
+ * Budget: run.time_limit is wall-clock for the whole run, a hard deadline:
+ * budget.c splits it into the search (candidates and merges first, then
+ * refinement), one ensemble round's reserve, the full-data step's reserve
+ * (predicted from measured script times) and a margin for the summary;
+ * every script gets a hard deadline at the end of its part. Token and cost
+ * budgets come from the LLM client; when one is spent the search ends and
+ * the best solution so far goes to submission.
  *
  * Resume: agent_open() with resume=true reopens the journal, refuses
  * different settings unless run.force, and agent_run() then replays the
@@ -69,16 +69,17 @@ double agent_time_left(const struct agent *a)
 
 bool agent_search_time_ok(struct agent *a)
 {
-    if (agent_should_stop(a))
-        return false;
-    return a->deadline <= 0 || agent_time_left(a) > 0.25 * a->cfg.run.time_limit;
+    return !agent_should_stop(a) && budget_part_open(a, BUDGET_REFINE);
+}
+
+bool agent_init_time_ok(struct agent *a)
+{
+    return !agent_should_stop(a) && budget_part_open(a, BUDGET_INIT);
 }
 
 bool agent_ensemble_time_ok(struct agent *a)
 {
-    if (agent_should_stop(a))
-        return false;
-    return a->deadline <= 0 || agent_time_left(a) > 0.10 * a->cfg.run.time_limit;
+    return !agent_should_stop(a) && budget_part_open(a, BUDGET_ENSEMBLE);
 }
 
 bool agent_should_stop(struct agent *a)

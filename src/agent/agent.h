@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/budget.h"
 #include "exec/exec.h"
 #include "llm/llm.h"
 #include "search/search.h"
@@ -75,6 +76,15 @@ struct agent {
     bool has_best;
     double best_score;
     int best_lane;
+    struct budget budget;       /* the clock and the cost model (budget.h) */
+    /* The fallback submission (fallback.c): the best search script's test
+     * predictions, kept in RUN/final/ from the first valid one on. */
+    bool has_fallback;
+    double fallback_score;
+    int64_t fallback_node;
+    char fallback_stage[32];
+    bool submitted_fallback;    /* the run's submission is the fallback ... */
+    char submit_why[192];       /* ... because of this */
 };
 
 /* A solution script with its measured outcome. */
@@ -113,11 +123,13 @@ void agent_register_builtin(void);
 bool agent_better(const struct agent *a, double x, double y);
 /* Seconds left in the budget (a large number when there is none). */
 double agent_time_left(const struct agent *a);
-/* true while search work (refinement, ensembling rounds) may start: no
- * stop requested and more time left than the reserve kept for what follows
- * (ensembling and submission keep the last quarter of run.time_limit). */
+/* true while refinement work may start: no stop requested and one more
+ * script fits before the search's part of the time ends (budget.h). */
 bool agent_search_time_ok(struct agent *a);
-/* true while an ensemble round may start (the last tenth is submission's). */
+/* true while merges and the usage check may start (the first part of the
+ * search, budget.h). */
+bool agent_init_time_ok(struct agent *a);
+/* true while an ensemble round may start (before the final step's reserve). */
 bool agent_ensemble_time_ok(struct agent *a);
 /* true when the run must stop starting new work (budget, signal). */
 bool agent_should_stop(struct agent *a);
@@ -149,8 +161,24 @@ struct run_outcome {
     bool valid_submission;      /* when a submission was required */
     char *submission_error;     /* why it is invalid */
 };
+/* stage names the script's part of the time (budget_part_of): its hard
+ * deadline. Returns -1 without running when its part has no time left
+ * (err says so) or on interruption. */
 int agent_exec(struct agent *a, const char *area, const char *label, int64_t node_id, const char *code,
-               bool submit_mode, struct run_outcome *out, struct err *err);
+               const char *stage, bool submit_mode, struct run_outcome *out, struct err *err);
+/* Validates a submission file against the sample submission; returns NULL
+ * when valid, else the reason (malloc'd). */
+char *agent_check_submission(struct agent *a, const char *path);
+
+/* ---- the fallback submission (fallback.c) ---- */
+/* Offers a finished search script's ./final/submission.csv: when it is
+ * valid and its score is the best offered so far, it becomes RUN/final/
+ * submission.csv (and its script RUN/final/solution.py). */
+void fallback_offer(struct agent *a, const char *stage, int64_t node_id, const char *code,
+                    const char *attempt_dir, const struct exec_result *res);
+/* Records (event "submitted", source "fallback") that the fallback stands
+ * as the run's submission, and why the full-data step did not replace it. */
+void fallback_explain(struct agent *a, const char *why);
 void run_outcome_free(struct run_outcome *o);
 /* The text shown to the debugger: stderr tail, trimmed around what matters. */
 char *run_outcome_error_text(const struct run_outcome *o, bool need_score, bool need_submission);

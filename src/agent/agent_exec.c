@@ -6,6 +6,9 @@
  * folders. The journal key is the label plus a hash of the code: a step
  * whose script already ran is answered from the journal, never re-run.
  *
+ * Every script gets the hard deadline of its part of the run (budget.h)
+ * and is not started when that part has no time left.
+ *
  * In submission mode the produced final/submission.csv is validated against
  * the sample submission (columns, ids, row count, missing values, ranges);
  * an invalid file fails the run like a crash does, so it goes back through
@@ -23,6 +26,7 @@
 #include "util/jsonutil.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/timeutil.h"
 
 #define ERROR_TEXT_MAX 6000
 
@@ -112,6 +116,18 @@ static void submission_rules(struct agent *a, struct submission_rules *rules)
     rules->positive = !strcmp(m, "rmse_log");
 }
 
+char *agent_check_submission(struct agent *a, const char *path)
+{
+    if (!a->task->sample_submission)
+        return NULL; /* nothing to compare with */
+    struct submission_rules rules;
+    submission_rules(a, &rules);
+    struct err err = {{0}};
+    if (code_check_submission(path, a->task->sample_submission->abs_path, &rules, &err) < 0)
+        return xstrdup(err.msg);
+    return NULL;
+}
+
 static void validate_submission(struct agent *a, struct run_outcome *o)
 {
     o->valid_submission = false;
@@ -119,21 +135,14 @@ static void validate_submission(struct agent *a, struct run_outcome *o)
         o->submission_error = xstrdup("./final/submission.csv was not written");
         return;
     }
-    if (!a->task->sample_submission) {
-        o->valid_submission = true; /* nothing to compare with */
-        return;
-    }
-    struct submission_rules rules;
-    submission_rules(a, &rules);
-    struct err err = {{0}};
-    if (code_check_submission(o->res.submission_path, a->task->sample_submission->abs_path, &rules, &err) < 0) {
-        o->submission_error = xstrdup(err.msg);
-        return;
-    }
-    o->valid_submission = true;
+    o->submission_error = agent_check_submission(a, o->res.submission_path);
+    o->valid_submission = o->submission_error == NULL;
 }
 
-static struct exec_request make_request(struct agent *a, const char *code, const char *dir, bool submit_mode)
+/* The request, with the hard deadline of the script's part of the run: the
+ * sandbox's grace period (SIGTERM to SIGKILL) comes off it, so even a script
+ * that ignores SIGTERM is gone by the deadline. */
+static struct exec_request make_request(struct agent *a, const char *code, const char *dir, double deadline)
 {
     struct exec_request req = {
         .script = code,
@@ -143,9 +152,8 @@ static struct exec_request make_request(struct agent *a, const char *code, const
         .limits = exec_limits_from_config(&a->cfg, a->slots),
         .cancel = &a->interrupted,
     };
-    double left = agent_time_left(a);
-    if (!submit_mode && left < req.limits.timeout_s)
-        req.limits.timeout_s = left > 30 ? left : 30;
+    if (deadline > 0)
+        req.limits.deadline_mono = deadline - req.limits.grace_s;
     return req;
 }
 
@@ -161,7 +169,7 @@ static void event_finished(struct agent *a, const char *area, const char *label,
 }
 
 int agent_exec(struct agent *a, const char *area, const char *label, int64_t node_id, const char *code,
-               bool submit_mode, struct run_outcome *out, struct err *err)
+               const char *stage, bool submit_mode, struct run_outcome *out, struct err *err)
 {
     memset(out, 0, sizeof *out);
     char *area_dir = fs_join(a->run_dir, area);
@@ -178,7 +186,12 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
             free(dir);
             return err_set(err, "interrupted");
         }
-        struct exec_request req = make_request(a, code, dir, submit_mode);
+        struct exec_request req = make_request(a, code, dir, budget_part_deadline(a, budget_part_of(stage)));
+        if (req.limits.deadline_mono > 0 && req.limits.deadline_mono - time_mono() < BUDGET_MIN_START_S) {
+            free(key);
+            free(dir);
+            return err_set(err, "no time left for %s/%s before the run's deadline", area, label);
+        }
         pthread_mutex_lock(&a->lock);
         a->scripts_running++;
         pthread_mutex_unlock(&a->lock);
@@ -194,6 +207,7 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
             return -1;
         }
     }
+    budget_note(a, stage, out->res.wall_s, out->res.status == EXEC_OK, out->res.has_score, out->res.score);
     if (submit_mode)
         validate_submission(a, out);
     /* the execution's record and its event are one step of the journal */

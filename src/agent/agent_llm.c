@@ -36,7 +36,7 @@ static char *bounded(const char *text, size_t max)
     return xasprintf("%.*s\n[... %zu more characters of the description cut ...]", (int)max, text, n - max);
 }
 
-static void add_common_vars(struct agent *a, json_t *vars)
+static void add_common_vars(struct agent *a, json_t *vars, double script_plan_s)
 {
     char *desc = bounded(a->task->description, DESCRIPTION_MAX);
     json_object_set_new(vars, "task_description", json_string(desc));
@@ -54,13 +54,15 @@ static void add_common_vars(struct agent *a, json_t *vars)
     json_object_set_new(vars, "time_left", json_string(left));
     json_object_set_new(vars, "subsample_rows", json_integer(a->cfg.pipeline.subsample_rows));
     char script_limit[64];
-    format_duration(a->cfg.exec.timeout, script_limit, sizeof script_limit);
+    format_duration(script_plan_s, script_limit, sizeof script_limit); /* this script's share (budget.h) */
     json_object_set_new(vars, "script_time_limit", json_string(script_limit));
     json_object_set_new(vars, "threads", json_integer(a->pyenv.cores > 0 ? a->pyenv.cores : 1));
 }
 
-/* The structured context for the builtin planner: deterministic (no clock). */
-static void add_common_context(struct agent *a, json_t *ctx, const char *stage)
+/* The structured context for the builtin planner. Its one clock-dependent
+ * value is script_timeout_s (the planned time of the script, budget.h); the
+ * journal records each reply, so a resumed run replays the same answers. */
+static void add_common_context(struct agent *a, json_t *ctx, const char *stage, double script_plan_s)
 {
     json_object_set_new(ctx, "stage", json_string(stage));
     json_object_set(ctx, "facts", a->task_facts);
@@ -71,7 +73,7 @@ static void add_common_context(struct agent *a, json_t *ctx, const char *stage)
     json_object_set_new(ctx, "packages", pkgs);
     json_object_set_new(ctx, "seed", json_integer(a->cfg.run.seed));
     json_object_set_new(ctx, "subsample_rows", json_integer(a->cfg.pipeline.subsample_rows));
-    json_object_set_new(ctx, "script_timeout_s", json_real(a->cfg.exec.timeout));
+    json_object_set_new(ctx, "script_timeout_s", json_real(script_plan_s));
     int threads = a->slots > 0 && a->pyenv.cores > a->slots ? a->pyenv.cores / a->slots : 1;
     json_object_set_new(ctx, "threads", json_integer(threads));
     json_object_set_new(ctx, "description", json_string(a->task->description));
@@ -80,8 +82,11 @@ static void add_common_context(struct agent *a, json_t *ctx, const char *stage)
 char *agent_ask(struct agent *a, const char *stage, const char *call_id, json_t *vars, json_t *context,
                 bool cheap, struct err *err)
 {
+    /* the time the script this call writes may take (a fix: the stage it fixes) */
+    const char *for_stage = context ? json_string_value(json_object_get(context, "for_stage")) : NULL;
+    double script_plan_s = budget_script_plan(a, for_stage ? for_stage : stage);
     json_t *all_vars = vars ? json_deep_copy(vars) : json_object();
-    add_common_vars(a, all_vars);
+    add_common_vars(a, all_vars, script_plan_s);
     char *system = prompt_render(a->cfg.prompts.dir, "system", all_vars, err);
     char *user = system ? prompt_render(a->cfg.prompts.dir, stage, all_vars, err) : NULL;
     json_decref(all_vars);
@@ -90,7 +95,7 @@ char *agent_ask(struct agent *a, const char *stage, const char *call_id, json_t 
         return NULL;
     }
     json_t *ctx = context ? json_deep_copy(context) : json_object();
-    add_common_context(a, ctx, stage);
+    add_common_context(a, ctx, stage, script_plan_s);
     struct llm_message msgs[2] = {{LLM_SYSTEM, system}, {LLM_USER, user}};
     struct llm_request req = {
         .stage = stage,

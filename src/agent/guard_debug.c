@@ -10,9 +10,15 @@
  * the run: a script that never works comes back with sol->ok false and the
  * caller falls back to the last script known to run.
  *
- * It also applies the deterministic half of the leakage guard: a script of
- * a validation-only stage that opened the test file is flagged in the
- * journal (event "leak_flag" and the node's note). */
+ * It also applies the deterministic half of the leakage guard: every
+ * script reads the test file to write its test predictions (the search's
+ * are the fallback submission, fallback.c), so a script that opened the
+ * test file and wrote no predictions used the test rows for something else:
+ * it is flagged in the journal (event "leak_flag" and the node's note).
+ * Each working search script's predictions are offered as the fallback.
+ *
+ * Time: a script whose part of the run has no time left is not started,
+ * and a failed one is not debugged then (agent_exec, budget.h). */
 #include "agent/agent.h"
 
 #include <stdio.h>
@@ -21,6 +27,7 @@
 
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/timeutil.h"
 
 static char *label_of(const char *call_id, const char *suffix)
 {
@@ -78,8 +85,8 @@ static void finish_node(struct agent *a, const struct script_job *job, int64_t i
                         bool ok)
 {
     const char *note = NULL;
-    if (!job->submit_mode && opened_test_file(a, &o->res)) {
-        note = "leak flag: opened the test file during a validation-only stage";
+    if (!job->submit_mode && opened_test_file(a, &o->res) && !o->res.has_submission) {
+        note = "leak flag: opened the test file but wrote no test predictions";
         json_t *d = json_pack("{s:I,s:s}", "node", (json_int_t)id, "call_id", job->call_id);
         agent_event(a, "leak_flag", d);
         json_decref(d);
@@ -119,6 +126,14 @@ static char *ask_fix(struct agent *a, const char *call_id, const char *code, con
     return fixed;
 }
 
+/* true when the job's part of the run leaves time for one more version
+ * (a fix or a regeneration) to run: no LLM call is spent on one that could not. */
+static bool time_for_another_try(struct agent *a, const struct script_job *job)
+{
+    double deadline = budget_part_deadline(a, budget_part_of(job->stage));
+    return deadline <= 0 || deadline - time_mono() > 2 * BUDGET_MIN_START_S;
+}
+
 /* Runs `code` with up to debug_rounds fixes. Returns 1 when it worked,
  * 0 when not, -1 when interrupted. *code_io and *id_io follow the versions. */
 static int run_with_debug(struct agent *a, const struct script_job *job, const char *key, char **code_io,
@@ -130,7 +145,8 @@ static int run_with_debug(struct agent *a, const struct script_job *job, const c
         char *label = label_of(key, suffix);
         struct run_outcome o;
         struct err err = {{0}};
-        if (agent_exec(a, job->area, label, *id_io, *code_io, job->submit_mode, &o, &err) < 0) {
+        if (agent_exec(a, job->area, label, *id_io, *code_io, job->stage, job->submit_mode, &o, &err) < 0) {
+            log_info("%s: %s", job->call_id, err.msg);
             free(label);
             return -1;
         }
@@ -138,9 +154,11 @@ static int run_with_debug(struct agent *a, const struct script_job *job, const c
         finish_node(a, job, *id_io, &o, ok);
         char *dir = xasprintf("%s/%s/%s", a->run_dir, job->area, label);
         fill_solution(sol, *id_io, *code_io, &o, dir, ok);
+        if (ok && !job->submit_mode)
+            fallback_offer(a, job->stage, *id_io, *code_io, dir, &o.res);
         free(dir);
         free(label);
-        if (ok || round >= a->cfg.pipeline.debug_rounds || a->interrupted) {
+        if (ok || round >= a->cfg.pipeline.debug_rounds || a->interrupted || !time_for_another_try(a, job)) {
             run_outcome_free(&o);
             return ok ? 1 : (a->interrupted ? -1 : 0);
         }
@@ -164,7 +182,8 @@ int guard_run_script(struct agent *a, const struct script_job *job, const char *
                                                                           : xstrdup(code);
     int64_t id = add_node(a, job, job->call_id, job->stage, job->parent_id, current, true);
     int rc = run_with_debug(a, job, job->call_id, &current, &id, sol);
-    for (int g = 1; rc == 0 && job->regenerate && g <= a->cfg.pipeline.regenerations && !agent_should_stop(a);
+    for (int g = 1; rc == 0 && job->regenerate && g <= a->cfg.pipeline.regenerations && !agent_should_stop(a) &&
+                    time_for_another_try(a, job);
          g++) {
         char *fresh = job->regenerate(a, job->regenerate_ctx, g);
         if (!fresh)

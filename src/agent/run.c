@@ -4,7 +4,8 @@
  *   usage check, refinement) -> ensemble of the lanes' solutions ->
  *   submission from the best solution (ensemble or lane) -> RUN/final/.
  *
- * Exit contract: 0 only with a valid submission in RUN/final/. A run where
+ * Exit contract: 0 only with a valid submission in RUN/final/: the
+ * full-data step's, or the fallback the search kept there (fallback.c). A run where
  * nothing ever worked ends with status "failed" and a message saying so;
  * an interrupted run ends "interrupted" and can be resumed. */
 #include "agent/agent.h"
@@ -58,6 +59,7 @@ static void save_progress(struct agent *a)
 
 static int finish(struct agent *a, const char *status, const char *message, int rc)
 {
+    budget_watch_stop(a);
     save_progress(a);
     struct err err = {{0}};
     store_run_set_status(a->store, status, message, &err);
@@ -94,6 +96,8 @@ int agent_run(struct agent *a, struct err *err)
     if (settle_metric(a, err) < 0)
         return finish(a, "failed", err->msg, -1);
     a->task_facts = facts_build(a->task, a->profile, a->metric, a->lower_is_better);
+    budget_init(a);
+    budget_watch_start(a);
     size_t nl = a->cfg.pipeline.lanes > 0 ? (size_t)a->cfg.pipeline.lanes : 1;
     struct lane *lanes = xcalloc(nl, sizeof *lanes);
     lanes_run(a, lanes, nl);
@@ -136,6 +140,13 @@ int agent_run(struct agent *a, struct err *err)
         solution_clear(&lanes[i].result);
     free(lanes);
     solution_clear(&ens);
+    char fallback_message[320];
     const char *message = rc == 0 ? (a->stop ? a->stop_reason : "finished with a valid submission") : err->msg;
+    if (rc == 0 && a->submitted_fallback) {
+        snprintf(fallback_message, sizeof fallback_message,
+                 "finished with the fallback submission (the best search script's test predictions), because %s",
+                 a->submit_why);
+        message = fallback_message;
+    }
     return finish(a, status, message, rc);
 }

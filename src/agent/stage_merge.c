@@ -63,7 +63,7 @@ int stage_merge(struct agent *a, int lane, struct solution *cands, size_t n, str
     solution_copy(s0, ranked[0]);
     char area[32];
     snprintf(area, sizeof area, "lane%d", lane);
-    for (size_t j = 1; j < k && !agent_should_stop(a); j++) {
+    for (size_t j = 1; j < k && agent_init_time_ok(a); j++) { /* merges share the search's first part (budget.h) */
         char node_key[64], call_id[96];
         snprintf(node_key, sizeof node_key, "lane%d/merge%zu", lane, j);
         snprintf(call_id, sizeof call_id, "%s/merge", node_key);

@@ -6,7 +6,11 @@
  * turned into a valid submission, the next best is tried (up to 3), so a
  * run with any working solution ends with a valid file.
  *
- * The chosen script and its submission are copied to RUN/final/. */
+ * The chosen script and its submission are copied to RUN/final/, over the
+ * fallback (fallback.c) that the search kept there. The fallback stands
+ * instead, and the event "submitted" says why, when the full-data step is
+ * predicted not to finish before the deadline (budget.h), or when every try
+ * failed or ran out of time. */
 #include "agent/agent.h"
 
 #include <stdio.h>
@@ -73,9 +77,39 @@ static int publish(struct agent *a, const struct solution *sol, struct err *err)
     return rc;
 }
 
+static void announce(struct agent *a, const struct solution *s, const struct solution *from)
+{
+    json_t *d = json_pack("{s:I,s:I,s:s}", "node", (json_int_t)s->node_id, "from", (json_int_t)from->node_id,
+                          "source", "full-data");
+    if (s->has_score)
+        json_object_set_new(d, "score", json_real(s->score));
+    agent_event(a, "submitted", d);
+    json_decref(d);
+}
+
+/* The fallback as the run's submission; -1 when there is none. */
+static int keep_fallback(struct agent *a, const char *why)
+{
+    if (!a->has_fallback)
+        return -1;
+    fallback_explain(a, why);
+    return 0;
+}
+
 int stage_submit(struct agent *a, const struct solution *const *ranked, size_t n, struct solution *final_sol)
 {
+    if (a->has_fallback && !budget_final_fits(a)) {
+        char why[160];
+        snprintf(why, sizeof why, "the full-data step (predicted %.0f s) would not finish before the deadline",
+                 budget_predict_final(a));
+        return keep_fallback(a, why);
+    }
+    const char *why = "every full-data try failed";
     for (size_t i = 0; i < n && i < SUBMIT_TRIES && !a->interrupted; i++) {
+        if (i > 0 && a->has_fallback && !budget_final_fits(a)) {
+            why = "the full-data step failed and no time was left for another try";
+            break;
+        }
         char node_key[64], call_id[96];
         snprintf(node_key, sizeof node_key, "final/s%zu", i);
         snprintf(call_id, sizeof call_id, "%s/submission", node_key);
@@ -99,15 +133,11 @@ int stage_submit(struct agent *a, const struct solution *const *ranked, size_t n
                 return -1;
             }
             *final_sol = s;
-            json_t *d = json_pack("{s:I,s:I}", "node", (json_int_t)s.node_id, "from", (json_int_t)ranked[i]->node_id);
-            if (s.has_score)
-                json_object_set_new(d, "score", json_real(s.score));
-            agent_event(a, "submitted", d);
-            json_decref(d);
+            announce(a, &s, ranked[i]);
             return 0;
         }
         log_warn("submission from node %lld failed; trying the next best solution", (long long)ranked[i]->node_id);
         solution_clear(&s);
     }
-    return -1;
+    return keep_fallback(a, a->interrupted ? "the run was interrupted" : why);
 }

@@ -67,7 +67,7 @@ static char *list_text(json_t *list)
 
 int stage_usage(struct agent *a, int lane, struct solution *s0)
 {
-    if (!a->cfg.pipeline.usage_check || agent_should_stop(a))
+    if (!a->cfg.pipeline.usage_check || !agent_search_time_ok(a))
         return 0;
     json_t *unused = unused_files(a, s0);
     char *text = list_text(unused);

@@ -81,7 +81,12 @@ static void print_summary(struct agent *a, int rc, const char *error, double wal
         fprintf(out, "best score    none: no script produced a score\n");
     if (rc == 0) {
         fprintf(out, "solution      %s/final/solution.py\n", a->run_dir);
-        fprintf(out, "submission    %s/final/submission.csv (valid)\n", a->run_dir);
+        if (a->submitted_fallback)
+            fprintf(out, "submission    %s/final/submission.csv (valid; the fallback: test predictions of search "
+                         "script node %lld, validation %.6g, because %s)\n",
+                    a->run_dir, (long long)a->fallback_node, a->fallback_score, a->submit_why);
+        else
+            fprintf(out, "submission    %s/final/submission.csv (valid; from the full-data final step)\n", a->run_dir);
     } else {
         fprintf(out, "submission    none: %s\n", error);
     }

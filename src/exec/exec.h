@@ -54,6 +54,10 @@ struct exec_limits {
     long long output_cap_bytes;  /* stdout+stderr kept on disk (the end is always kept) */
     bool network;              /* true = allowed */
     int threads;               /* OMP/MKL/OpenBLAS threads; 0 = 1 */
+    double deadline_mono;      /* 0 = none; else the wall-clock limit ends no later than this
+                                  time_mono() instant (a run's deadline: a script that waited in
+                                  the pool's queue gets only what is left when it starts). The
+                                  script sees its effective limit in MLESTAR_TIME_LIMIT_S. */
 };
 
 struct exec_request {

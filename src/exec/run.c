@@ -106,6 +106,21 @@ static char *join_deny(const struct workspace *ws)
     return buf_detach(&b);
 }
 
+/* The wall-clock limit of a run starting now: timeout_s, cut to what is left
+ * before limits.deadline_mono (never below zero: such a run times out at once). */
+static double effective_timeout(const struct exec_limits *lim)
+{
+    double t = lim->timeout_s;
+    if (lim->deadline_mono > 0) {
+        double left = lim->deadline_mono - time_mono();
+        if (left < 0)
+            left = 0;
+        if (t <= 0 || left < t)
+            t = left;
+    }
+    return t;
+}
+
 static void build_env(struct strv *env, const struct exec_request *req, const struct workspace *ws)
 {
     static const char *const passed[] = {
@@ -138,6 +153,12 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
     strv_set(env, "TMPDIR", ws->tmp_dir);
     strv_set(env, "TMP", ws->tmp_dir);
     strv_set(env, "TEMP", ws->tmp_dir);
+    double limit = effective_timeout(&req->limits);
+    if (limit > 0 || req->limits.deadline_mono > 0) {
+        char limit_text[32];
+        snprintf(limit_text, sizeof limit_text, "%.1f", limit);
+        strv_set(env, "MLESTAR_TIME_LIMIT_S", limit_text);
+    }
     strv_set(env, "MLESTAR_SANDBOX_GATE_FD", "3");
     strv_set(env, "MLESTAR_SANDBOX_ROOT", ws->dir);
     strv_set(env, "MLESTAR_SANDBOX_LOG", ws->files_read_path);
@@ -164,6 +185,7 @@ struct run {
     pid_t sentinel, child;
     enum phase phase;
     double start, end, deadline, grace_deadline, kill_started, last_kill;
+    double timeout_s;           /* effective_timeout() when it started; 0 = none */
     bool out_eof, err_eof, status_eof;
     bool child_exited, timed_out, cancelled, gave_up;
     int child_status;
@@ -264,7 +286,8 @@ static void advance(struct run *r, double now)
         r->cancelled = true;
         start_killing(r, now);
     }
-    if (r->phase == PHASE_RUNNING && !r->child_exited && lim->timeout_s > 0 && now >= r->deadline) {
+    if (r->phase == PHASE_RUNNING && !r->child_exited && (r->timeout_s > 0 || lim->deadline_mono > 0) &&
+        now >= r->deadline) {
         r->timed_out = true;
         r->phase = PHASE_TERMINATING;
         r->grace_deadline = now + (lim->grace_s > 0 ? lim->grace_s : 0);
@@ -293,7 +316,7 @@ static int poll_timeout_ms(const struct run *r, double now)
         return KILL_TICK_MS;
     if (r->phase == PHASE_TERMINATING)
         wait_s = r->grace_deadline - now;
-    else if (r->req->limits.timeout_s > 0)
+    else if (r->timeout_s > 0 || r->req->limits.deadline_mono > 0)
         wait_s = r->deadline - now;
     int ms = wait_s < 0 ? -1 : (int)(wait_s * 1000) + 1;
     if (r->req->cancel || r->cancel2)
@@ -474,7 +497,8 @@ static int launch(struct run *r, const char *python, struct exec_result *res, st
     out_file = err_file = -1;
     r->budget.cap = r->req->limits.output_cap_bytes;
     r->start = time_mono();
-    r->deadline = r->start + r->req->limits.timeout_s;
+    r->timeout_s = effective_timeout(&r->req->limits);
+    r->deadline = r->start + r->timeout_s;
     r->sentinel = spawn_sentinel(&plan, err);
     if (r->sentinel < 0)
         goto out;

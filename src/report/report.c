@@ -246,6 +246,12 @@ static void summary_scores(struct buf *b, const struct report *r)
             rp_score(b, json_object_get(sub, "score"));
             buf_puts(b, ")");
         }
+        if (!strcmp(rp_str(sub, "source"), "fallback")) {
+            buf_puts(b, "; <b>the fallback</b>: that search script's own test predictions, because ");
+            html_text(b, rp_str(sub, "why"));
+        } else if (!strcmp(rp_str(sub, "source"), "full-data")) {
+            buf_puts(b, "; the full-data final step");
+        }
     } else if (!strcmp(rp_str(r->run, "status"), "running")) {
         buf_puts(b, "not yet (the run is still going)");
     } else {

@@ -9,6 +9,19 @@ import traceback
 VARIANTS = {{VARIANTS}}
 
 SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+0-9.eE]+|nan|inf)")
+CONFIG_LINE = re.compile(r'^CONFIG = json\.loads\(r"""(.*)"""\)$', re.M)
+
+
+def without_predictions(source):
+    """A variant only measures a score: its CONFIG is told not to predict the test rows."""
+    import json
+    match = CONFIG_LINE.search(source)
+    if match is None:
+        return source
+    config = json.loads(match.group(1))
+    config["predict_test"] = False
+    line = 'CONFIG = json.loads(r"""' + json.dumps(config, separators=(",", ":")) + '""")'
+    return source[:match.start()] + line + source[match.end():]
 
 
 def run_variant(name, source):
@@ -17,7 +30,7 @@ def run_variant(name, source):
     namespace = {"__name__": "__main__", "__file__": f"ablation_{name}.py"}
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(source, f"<variant {name}>", "exec"), namespace)
+            exec(compile(without_predictions(source), f"<variant {name}>", "exec"), namespace)
     except Exception as exc:  # a variant may fail (e.g. a block removed); report it, keep going
         return None, f"{type(exc).__name__}: {exc}", out.getvalue() + traceback.format_exc(limit=3)
     scores = SCORE_RE.findall(out.getvalue())

@@ -29,9 +29,20 @@ def log(*parts):
     print(*parts, flush=True)
 
 
-def time_left():
+def time_budget():
+    """Seconds this script may spend: CONFIG time_budget_s, capped at 80% of the wall-clock limit the
+    sandbox gives this very run (MLESTAR_TIME_LIMIT_S, counted from the script's start; it can be
+    shorter than planned when the run's deadline is near)."""
     budget = float(CONFIG.get("time_budget_s") or 3600)
-    return budget - (time.time() - T_START)
+    try:
+        limit = float(os.environ.get("MLESTAR_TIME_LIMIT_S") or 0)
+    except ValueError:
+        limit = 0
+    return min(budget, 0.8 * limit) if limit > 0 else budget
+
+
+def time_left():
+    return time_budget() - (time.time() - T_START)
 
 
 def cfg_list(key):
@@ -601,6 +612,24 @@ def predict_members(fitted, fs):
     return averaged, per_member
 
 
+def predict_test_wanted():
+    """True when this script writes test predictions: always in submit mode; in search mode too (they
+    are mlestar's fallback submission) unless CONFIG predict_test is false, and only with test rows."""
+    if globals().get("test_df") is None:
+        return False
+    return CONFIG.get("mode") == "submit" or bool(CONFIG.get("predict_test", True))
+
+
+def predict_with_folds(fold_state):
+    """Test predictions averaged (in model space) over the validated folds' pipelines and models."""
+    fold_preds = []
+    for fold in fold_state:
+        fs_test = fold["pipeline"].transform(CV["test_frame"], CV["kinds"], False)
+        averaged, _ = predict_members(fold["models"], fs_test)
+        fold_preds.append(averaged)
+    return to_metric_space([np.mean([fp[s] for fp in fold_preds], axis=0) for s in range(len(CV["specs"]))])
+
+
 def cross_validate(folds, time_fraction=0.7):
     """Fits the pipeline and the models on each fold's training rows, predicts its validation rows.
     Stops early (fewer folds validated) when the projected time exceeds time_fraction of the budget."""
@@ -610,7 +639,7 @@ def cross_validate(folds, time_fraction=0.7):
     specs = target_specs()
     state, done, oof_parts, member_parts = [], [], {}, {}
     t0 = time.time()
-    budget = float(CONFIG.get("time_budget_s") or 3600)
+    budget = time_budget()
     for i, (tr, va) in enumerate(folds):
         pipe = FeaturePipeline(globals().get("FEATURE_OPTIONS") or {}).fit(frame.iloc[tr], Y[tr], kinds)
         fs_tr = pipe.transform(frame.iloc[tr], kinds, True)

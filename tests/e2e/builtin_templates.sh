@@ -103,12 +103,19 @@ script, _ = compose_for(bc_task, ["xgboost", "linear"], "search")
 check("# [block:model]" in script and "# [end:predict]" in script, "composition has the block markers")
 r = run(bc_task, script, "bc_search")
 check(r["score"] is not None and r["score"] > 0.95, f"breast-cancer CV AUC {r['score']} > 0.95")
-# search mode must never read the test file: run the same script on a copy of the data without it
+# search mode writes its test predictions too (mlestar's fallback submission), from the folds' models
+g = check_submission(bc_task, r, "bc_search")
+check(g is not None and g["score"] > 0.95, f"breast-cancer test AUC of the search-mode predictions {g and g['score']} > 0.95")
+# told not to predict (CONFIG predict_test false, as the ablation runner does), it never reads the
+# test file: run it on a copy of the data without one
 notest = os.path.join(work, "bc_notest")
 os.makedirs(os.path.join(notest, "public"))
 for f in ("train.csv", "sample_submission.csv"):
     os.symlink(os.path.join(bc_task, "public", f), os.path.join(notest, "public", f))
-r = run(notest, script, "bc_search_without_test_file")
+quiet = script.replace('"mode":"search"', '"mode":"search","predict_test":false', 1)
+check(quiet != script, "the CONFIG line takes predict_test")
+r = run(notest, quiet, "bc_search_without_test_file")
+check(r["score"] is not None and r["submission"] is None, "without predictions: a score, no test file read, no submission")
 script, _ = compose_for(bc_task, ["xgboost", "linear"], "submit")
 r = run(bc_task, script, "bc_submit")
 g = check_submission(bc_task, r, "bc_submit")

@@ -1,6 +1,7 @@
 # Ensemble composed by mlestar's offline planner (builtin backend). Runs every solution in a fresh
 # namespace, combines their out-of-fold predictions on the rows all of them validated (the same seeded
-# split), prints the combined validation score and, in submit mode, writes the combined test prediction.
+# split), prints the combined validation score and writes the combined test prediction (in search mode too:
+# mlestar keeps the best search prediction as its fallback submission).
 # This part is shared by every method; the method's own part (ensemble/<method>.py) follows it and ends
 # with the call that runs the ensemble: run_ensemble(...) or, for a method that combines out-of-fold
 # and test predictions alike, run_blend_ensemble(...).
@@ -51,7 +52,7 @@ def combine_in_blend_space(preds, scores, ns, blend):
 
 
 def run_ensemble(method, combine_oof, combine_test):
-    """Runs SOLUTIONS, scores the combination of their out-of-fold predictions and, in submit mode, writes
+    """Runs SOLUTIONS, scores the combination of their out-of-fold predictions and (every mode) writes
     the combination of their test predictions with the first solution's writer. The method gives
     combine_oof(oofs, y, scores, ns) and combine_test(tests, oofs, y, scores, ns): oofs are the
     solutions' out-of-fold predictions on the common rows, y the true values there, scores the
@@ -76,9 +77,11 @@ def run_ensemble(method, combine_oof, combine_test):
     print(f"ensemble {method} of {len(namespaces)} solutions on {len(common)} common rows")
     print(f"Final Validation Performance: {score:.6f}", flush=True)
 
-    if mode == "submit":
+    if all(ns.get("TEST_PRED") is not None for ns in namespaces):  # every mode: the search's fallback too
         tests = [np.asarray(ns["TEST_PRED"], dtype=float) for ns in namespaces]
         ns0["write_submission"](combine_test(tests, oofs, y_common, scores, ns0))
+    elif mode == "submit":
+        raise RuntimeError("a solution made no test predictions (TEST_PRED) in submit mode")
 
 
 def run_blend_ensemble(method, blend):

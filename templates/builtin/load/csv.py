@@ -1,5 +1,7 @@
-# load/csv: read the training table (and the test table in submit mode only), drop rows without a
-# target, subsample in search mode, encode the targets (class indices, or a transformed regression target).
+# load/csv: read the training table and the test table (in search mode too: the search's test predictions
+# are mlestar's fallback submission; not when CONFIG predict_test is false, e.g. ablation variants), drop
+# rows without a target, subsample in search mode, encode the targets (class indices, or a transformed
+# regression target).
 THREADS = int(CONFIG.get("threads") or 1)
 os.environ["OMP_NUM_THREADS"] = str(THREADS)  # read by OpenMP runtimes loaded from here on (scikit-learn)
 import sklearn.ensemble  # noqa: E402  (loads scikit-learn's OpenMP runtime, so the limit below covers it)
@@ -21,7 +23,7 @@ if MODE == "search":
     train_df = train_df.iloc[subsample_index(len(train_df), CONFIG.get("subsample_rows") or 0, SEED)]
     train_df = train_df.reset_index(drop=True)
 test_df = None
-if MODE == "submit":
+if CONFIG.get("test_file") and (MODE == "submit" or CONFIG.get("predict_test", True)):
     test_df = pd.read_csv(os.path.join(DATA_DIR, CONFIG["test_file"]), dtype=ID_DTYPES, low_memory=False)
 
 TARGET_TRANSFORM = {{target_transform}}

@@ -1,10 +1,6 @@
-# predict/fold_average (submit mode only): every fold's fitted pipeline and models predict the test
-# rows; predictions are averaged over folds (in model space) and written in the sample's format.
-if MODE == "submit":
-    fold_preds = []
-    for fold in FOLD_STATE:
-        fs_test = fold["pipeline"].transform(CV["test_frame"], CV["kinds"], False)
-        averaged, _ = predict_members(fold["models"], fs_test)
-        fold_preds.append(averaged)
-    TEST_PRED = to_metric_space([np.mean([fp[s] for fp in fold_preds], axis=0) for s in range(len(CV["specs"]))])
+# predict/fold_average: every fold's fitted pipeline and models predict the test rows; predictions are
+# averaged over folds (in model space) and written in the sample's format. Runs in both modes (in search
+# mode the file is mlestar's fallback submission), unless the script was told not to predict.
+if predict_test_wanted():
+    TEST_PRED = predict_with_folds(FOLD_STATE)
     write_submission(TEST_PRED)

@@ -139,10 +139,13 @@ static void validate_submission(struct agent *a, struct run_outcome *o)
     o->valid_submission = o->submission_error == NULL;
 }
 
-/* The request, with the hard deadline of the script's part of the run: the
- * sandbox's grace period (SIGTERM to SIGKILL) comes off it, so even a script
- * that ignores SIGTERM is gone by the deadline. */
-static struct exec_request make_request(struct agent *a, const char *code, const char *dir, double deadline)
+/* The request, with the hard deadline of the script's part of the run. In
+ * the last parts (ensemble, final step) the sandbox's grace period (SIGTERM
+ * to SIGKILL) comes off it, so even a script that ignores SIGTERM is gone
+ * by the deadline; a search script's grace may spill into the ensemble's
+ * reserve, which is optional. */
+static struct exec_request make_request(struct agent *a, const char *code, const char *dir, double deadline,
+                                        enum budget_part part)
 {
     struct exec_request req = {
         .script = code,
@@ -153,7 +156,7 @@ static struct exec_request make_request(struct agent *a, const char *code, const
         .cancel = &a->interrupted,
     };
     if (deadline > 0)
-        req.limits.deadline_mono = deadline - req.limits.grace_s;
+        req.limits.deadline_mono = deadline - (part >= BUDGET_ENSEMBLE ? req.limits.grace_s : 0);
     return req;
 }
 
@@ -186,7 +189,8 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
             free(dir);
             return err_set(err, "interrupted");
         }
-        struct exec_request req = make_request(a, code, dir, budget_part_deadline(a, budget_part_of(stage)));
+        enum budget_part part = budget_part_of(stage);
+        struct exec_request req = make_request(a, code, dir, budget_part_deadline(a, part), part);
         if (req.limits.deadline_mono > 0 && req.limits.deadline_mono - time_mono() < BUDGET_MIN_START_S) {
             free(key);
             free(dir);

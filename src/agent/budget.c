@@ -193,13 +193,13 @@ bool budget_part_open(struct agent *a, enum budget_part part)
     double one_search = cost_mean(&a->budget.search);
     double one_ensemble = a->budget.ensemble.n ? cost_mean(&a->budget.ensemble) : 0;
     pthread_mutex_unlock(&a->lock);
-    /* a script's hard deadline comes a grace period before its part's end (agent_exec.c) */
+    /* an ensemble script's hard deadline comes a grace period before its part's end (agent_exec.c) */
     double grace = a->cfg.exec.grace > 0 ? a->cfg.exec.grace : 0;
     switch (part) {
     case BUDGET_INIT:
-        return now < p.init_end && now + BUDGET_MIN_START_S + grace < p.search_end;
+        return now < p.init_end && now + BUDGET_MIN_START_S < p.search_end;
     case BUDGET_REFINE:
-        return now + fmax(one_search, BUDGET_MIN_START_S) + grace < p.search_end;
+        return now + fmax(one_search, BUDGET_MIN_START_S) < p.search_end;
     case BUDGET_ENSEMBLE:
         return now + fmax(one_ensemble, BUDGET_MIN_START_S) + grace < p.ensemble_end;
     case BUDGET_FINAL:

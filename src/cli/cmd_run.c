@@ -11,7 +11,7 @@ int cmd_run(int argc, char **argv)
         {"provider", 'p', "NAME", "llm.provider", NULL, NULL, "builtin (offline), openai, gemini, anthropic or replay"},
         {"model", 'm', "MODEL", "llm.model", NULL, NULL, "model name"},
         {"base-url", 0, "URL", "llm.base_url", NULL, NULL, "API base URL (OpenAI-compatible servers)"},
-        {"time-limit", 't', "DURATION", "run.time_limit", NULL, NULL, "budget of the whole run, e.g. 30m, 4h"},
+        {"time-limit", 't', "DURATION", "run.time_limit", NULL, NULL, "hard deadline of the whole run, start to summary, e.g. 30m, 4h"},
         {"out", 'o', "DIR", "run.out", NULL, NULL, "run folder (default runs/<task>-<time>)"},
         {"models", 'M', "N", "pipeline.models", NULL, NULL, "models retrieved per lane"},
         {"outer-steps", 'T', "N", "pipeline.outer_steps", NULL, NULL, "ablation/refinement steps"},
@@ -37,8 +37,11 @@ int cmd_run(int argc, char **argv)
         "Runs the MLE-STAR method on TASK (a folder: MLE-bench layout with description.md and\n"
         "public/, or a description file beside data files; or no TASK with --data-dir and --goal):\n"
         "retrieval, candidates, merging, data-usage check, ablation-guided refinement in parallel\n"
-        "lanes, ensembling, and a validated submission in RUN/final/. Every step is recorded in\n"
-        "RUN/run.db; an interrupted run continues with `mlestar resume RUN`.\n"
+        "lanes, ensembling, and a validated submission in RUN/final/. From the first working\n"
+        "script on, RUN/final/ holds the best search script's validated test predictions (the\n"
+        "fallback); the full-data final step replaces them when it finishes in time. No script\n"
+        "outlives --time-limit. Every step is recorded in RUN/run.db; an interrupted run\n"
+        "continues with `mlestar resume RUN`.\n"
         "Exit status: 0 with a valid submission, 1 without, 2 for bad usage.",
         opts, 0, 1,
     };

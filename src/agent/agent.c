@@ -312,6 +312,7 @@ void agent_close(struct agent *a)
     free(a->env_text);
     json_decref(a->profile);
     json_decref(a->task_facts);
+    json_decref(a->asked_calls);
     free(a->profile_md);
     if (a->task)
         task_free(a->task);

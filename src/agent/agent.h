@@ -42,6 +42,7 @@
 #include "util/err.h"
 
 struct progress;
+struct callkey_registry;
 
 struct agent {
     struct config cfg;
@@ -75,7 +76,7 @@ struct agent {
     bool has_best;
     double best_score;
     int best_lane;
-    json_t *asked_calls;        /* journal key -> prompt hash of every LLM call of this process (agent_llm.c) */
+    struct callkey_registry *asked_calls; /* the LLM calls of this process (agent/callkey.h); NULL until the first */
 };
 
 /* A solution script with its measured outcome. */

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/callkey.h"
 #include "agent/prompt.h"
 #include "code/extract.h"
 #include "code/jsontext.h"
@@ -159,49 +160,25 @@ static double stage_temperature(const char *stage)
     return -1;
 }
 
-static unsigned long long fnv1a(unsigned long long h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* Registers the call; -1 + err when this process already asked a different
  * request under the same journal key (it would be answered with the other
- * request's reply). The system message is left out: it holds "time left". */
+ * request's reply). */
 static int check_unique_call(struct agent *a, const struct llm_request *req, struct err *err)
 {
-    if (!req->call_id || !*req->call_id)
-        return 0;
-    unsigned long long h = 1469598103934665603ULL;
-    for (size_t i = 0; i < req->nmessages; i++)
-        if (req->messages[i].role != LLM_SYSTEM)
-            h = fnv1a(fnv1a(h, req->messages[i].content), "\x1e");
-    char hash[32], key[512];
-    snprintf(hash, sizeof hash, "%016llx", h);
-    snprintf(key, sizeof key, "%s|%s|%d", req->stage, req->call_id, req->cheap);
-    int rc = 0;
     pthread_mutex_lock(&a->lock);
     if (!a->asked_calls)
-        a->asked_calls = json_object();
-    const char *seen = json_string_value(json_object_get(a->asked_calls, key));
-    if (!seen)
-        json_object_set_new(a->asked_calls, key, json_string(hash));
-    else if (strcmp(seen, hash) != 0)
-        rc = -1;
+        a->asked_calls = callkey_new();
+    struct callkey_registry *reg = a->asked_calls;
     pthread_mutex_unlock(&a->lock);
-    if (rc < 0) {
-        log_error("internal error: two different prompts resolve to one journal key (stage %s, call %s); "
-                  "the second is refused",
-                  req->stage, req->call_id);
-        json_t *d = json_pack("{s:s,s:s}", "stage", req->stage, "call_id", req->call_id);
-        agent_event(a, "call_id_collision", d);
-        json_decref(d);
-        return err_set(err, "call id %s was already used for a different %s prompt", req->call_id, req->stage);
-    }
-    return 0;
+    if (callkey_register(reg, req) == 0)
+        return 0;
+    log_error("internal error: two different prompts resolve to one journal key (stage %s, call %s); "
+              "the second is refused",
+              req->stage, req->call_id);
+    json_t *d = json_pack("{s:s,s:s}", "stage", req->stage, "call_id", req->call_id);
+    agent_event(a, "call_id_collision", d);
+    json_decref(d);
+    return err_set(err, "call id %s was already used for a different %s prompt", req->call_id, req->stage);
 }
 
 void agent_recovery(struct agent *a, const char *kind, const char *call_id, const char *detail)

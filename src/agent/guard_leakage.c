@@ -139,17 +139,22 @@ char *guard_leakage(struct agent *a, const char *call_id, const char *code)
             agent_event(a, "leakage_found", d);
             json_decref(d);
             log_info("%s: leakage found; asking for a fix", call_id);
-            char *fixed = fix_block(a, call_id, fixes++, current, block);
+            int fix_no = fixes++;
+            char *fixed = fix_block(a, call_id, fix_no, current, block);
             if (fixed) {
                 free(current);
                 current = fixed;
-                agent_recovery(a, "leakage_fixed", call_id, "a leaking preprocessing block was rewritten");
+                char detail[96];
+                snprintf(detail, sizeof detail, "leaking block %d rewritten (leakage_fix%d)", fix_no + 1, fix_no);
+                agent_recovery(a, "leakage_fixed", call_id, detail);
             }
             free(block);
         }
         json_decref(list);
         if (!reason)
             break;
+        if (attempt < a->cfg.pipeline.placement_retries)
+            agent_recovery(a, "leakage_check_asked_again", call_id, reason);
     }
     free(reason);
     return current;

@@ -93,8 +93,8 @@ static char *fix_block(struct agent *a, const char *call_id, int fix_no, const c
     return out;
 }
 
-/* One leakage check; *reason_out gets why a leaky block could not be used
- * (NULL when every leak was handled). */
+/* One leakage check (attempt > 0: asked again, with the reason the last
+ * answer's block could not be used). */
 static json_t *ask_check(struct agent *a, const char *call_id, long attempt, const char *code, const char *reason)
 {
     json_t *vars = json_pack("{s:s,s:s}", "code", code, "retry_reason", reason ? reason : "");

@@ -17,7 +17,6 @@ src=${MLESTAR_SOURCE_DIR:?}
 tmp=$(mktemp -d)
 . "$src/tests/tools/scripted_llm.sh"
 trap scripted_cleanup EXIT
-[ -n "${KEEP_TMP:-}" ] && trap - EXIT
 
 /usr/bin/python3 - "$tmp/script.json" <<'PY'
 import json, sys

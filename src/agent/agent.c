@@ -14,6 +14,7 @@
  * pipeline: every LLM call and execution it already recorded is answered
  * from the journal, so the run continues where it died. */
 #include "agent/agent.h"
+#include "agent/callkey.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -313,6 +314,7 @@ void agent_close(struct agent *a)
     free(a->env_text);
     json_decref(a->profile);
     json_decref(a->task_facts);
+    callkey_free(a->asked_calls);
     free(a->profile_md);
     if (a->task)
         task_free(a->task);

@@ -43,6 +43,7 @@
 #include "util/err.h"
 
 struct progress;
+struct callkey_registry;
 
 struct agent {
     struct config cfg;
@@ -85,6 +86,7 @@ struct agent {
     char fallback_stage[32];
     bool submitted_fallback;    /* the run's submission is the fallback ... */
     char submit_why[192];       /* ... because of this */
+    struct callkey_registry *asked_calls; /* the LLM calls of this process (agent/callkey.h); NULL until the first */
 };
 
 /* A solution script with its measured outcome. */
@@ -160,6 +162,8 @@ struct run_outcome {
     struct exec_result res;
     bool valid_submission;      /* when a submission was required */
     char *submission_error;     /* why it is invalid */
+    long rows_reported;         /* its last `Training rows: <n>` line; -1 = none */
+    bool subsample_dropped;     /* a search script that trains on more rows than pipeline.subsample_rows */
 };
 /* stage names the script's part of the time (budget_part_of): its hard
  * deadline. Returns -1 without running when its part has no time left
@@ -184,9 +188,20 @@ void run_outcome_free(struct run_outcome *o);
 char *run_outcome_error_text(const struct run_outcome *o, bool need_score, bool need_submission);
 bool run_outcome_ok(const struct run_outcome *o, bool need_score, bool need_submission);
 
-/* "Plan 1: ...\nScore: 0.81\n\n..." for prompts, from [{plan, score?}]
- * (a plan without a score failed to run). malloc'd. */
-char *agent_history_text(json_t *history);
+/* The plans tried so far, for prompts, from [{plan, score?, wall_s?,
+ * error?}] (a plan without a score failed to run): best first, each with
+ * its score, its change against the base (when has_base) and its run time.
+ * malloc'd. */
+char *agent_history_text(const struct agent *a, json_t *history, bool has_base, double base_score);
+/* Wall seconds of the last execution of a node (from the journal), -1 when none. */
+double agent_node_wall_s(struct agent *a, int64_t node_id);
+/* A list of strings as readable prompt sections "## <title> N" (as_code:
+ * each in a ```python fence); "(none)" when empty. malloc'd. */
+char *agent_sections_text(json_t *items, const char *title, bool as_code);
+/* Journals a recovery (event "recovery" {kind, call_id, detail}), which
+ * `mlestar show` lists: a reply parsed on the second try, a leak fixed, a
+ * block placed after a retry, a fix rejected for dropping the subsample ... */
+void agent_recovery(struct agent *a, const char *kind, const char *call_id, const char *detail);
 /* Points *ranked at the working, scored solutions of sols, best first
  * (ties: older node first). Returns how many; free(*ranked) after. */
 size_t agent_rank(struct agent *a, struct solution *sols, size_t n, struct solution ***ranked);

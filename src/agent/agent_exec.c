@@ -55,6 +55,8 @@ bool run_outcome_ok(const struct run_outcome *o, bool need_score, bool need_subm
         return false;
     if (need_submission && !o->valid_submission)
         return false;
+    if (o->subsample_dropped)
+        return false;
     return true;
 }
 
@@ -86,6 +88,10 @@ char *run_outcome_error_text(const struct run_outcome *o, bool need_score, bool 
     if (r->status == EXEC_OK && need_submission && !o->valid_submission)
         buf_printf(&b, "The submission file is not valid: %s\n",
                    o->submission_error ? o->submission_error : "./final/submission.csv was not written");
+    if (r->status == EXEC_OK && o->subsample_dropped)
+        buf_printf(&b, "The script trains on %ld rows (its `Training rows:` line), more than the search's "
+                       "subsample allows. Keep the random subsample of the training data during the search "
+                       "(only the final submission uses all rows).\n", o->rows_reported);
     if (r->nfiles_blocked)
         buf_printf(&b, "The sandbox refused to let it open %s (only ./input and the working folder are "
                        "readable).\n", r->files_blocked[0]);
@@ -137,6 +143,47 @@ static void validate_submission(struct agent *a, struct run_outcome *o)
     }
     o->submission_error = agent_check_submission(a, o->res.submission_path);
     o->valid_submission = o->submission_error == NULL;
+}
+
+/* The last `Training rows: <n>` line of a text, -1 when none. */
+static long last_rows_line(const char *text)
+{
+    static const char tag[] = "Training rows:";
+    long rows = -1;
+    for (const char *p = text ? strstr(text, tag) : NULL; p; p = strstr(p + 1, tag)) {
+        if (p != text && p[-1] != '\n')
+            continue;
+        char *end;
+        long v = strtol(p + sizeof tag - 1, &end, 10);
+        if (end != p + sizeof tag - 1 && v >= 0)
+            rows = v;
+    }
+    return rows;
+}
+
+/* A search script must keep the subsample (a debug fix or a refinement that
+ * drops it would make its score incomparable and its runs slow): the row
+ * count it reports is checked against pipeline.subsample_rows. */
+static void check_subsample(struct agent *a, struct run_outcome *o, const char *dir, const char *label,
+                            bool submit_mode)
+{
+    o->rows_reported = last_rows_line(o->res.stdout_tail);
+    if (o->rows_reported < 0) {
+        char *path = fs_join(dir, "stdout.txt"), *text = NULL;
+        struct err err = {{0}};
+        if (fs_read_tail(path, 1 << 18, &text, &err) >= 0)
+            o->rows_reported = last_rows_line(text);
+        free(text);
+        free(path);
+    }
+    long limit = a->cfg.pipeline.subsample_rows;
+    o->subsample_dropped = !submit_mode && limit > 0 && o->rows_reported > limit;
+    if (o->subsample_dropped) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "trains on %ld rows, more than the subsample of %ld: rejected", o->rows_reported,
+                 limit);
+        agent_recovery(a, "subsample_rejected", label, detail);
+    }
 }
 
 /* The request, with the hard deadline of the script's part of the run. In
@@ -214,6 +261,7 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
     budget_note(a, stage, out->res.wall_s, out->res.status == EXEC_OK, out->res.has_score, out->res.score);
     if (submit_mode)
         validate_submission(a, out);
+    check_subsample(a, out, dir, label, submit_mode);
     /* the execution's record and its event are one step of the journal */
     struct err jerr = {{0}};
     bool stepped = store_step_begin(a->store, &jerr) == 0;

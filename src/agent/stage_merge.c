@@ -2,7 +2,8 @@
  * best first; starting from the best, the next one is merged in (both
  * trained, predictions averaged) and the merge is kept only when the score
  * does not get worse; the first merge that makes it worse (or fails) ends
- * the stage. Failed candidates never take part. */
+ * the stage. Failed candidates never take part. A merge that cannot be
+ * debugged into working is asked for anew (pipeline.regenerations). */
 #include "agent/agent.h"
 
 #include <stdio.h>
@@ -52,6 +53,19 @@ static char *ask_merge(struct agent *a, const char *call_id, const char *base, c
     return code;
 }
 
+struct merge_ask {
+    const char *node_key;
+    const char *base, *add;
+};
+
+static char *regenerate(struct agent *a, void *ctx, int attempt)
+{
+    struct merge_ask *m = ctx;
+    char call_id[128];
+    snprintf(call_id, sizeof call_id, "%s/regen%d/merge", m->node_key, attempt);
+    return ask_merge(a, call_id, m->base, m->add);
+}
+
 int stage_merge(struct agent *a, int lane, struct solution *cands, size_t n, struct solution *s0)
 {
     struct solution **ranked;
@@ -70,10 +84,12 @@ int stage_merge(struct agent *a, int lane, struct solution *cands, size_t n, str
         char *code = ask_merge(a, call_id, s0->code, ranked[j]->code);
         if (!code)
             break;
+        struct merge_ask m = {node_key, s0->code, ranked[j]->code};
         struct script_job job = {
             .stage = "merge", .call_id = node_key, .area = area, .lane = lane, .outer_step = -1,
             .inner_step = -1, .parent_id = s0->node_id, .parent2_id = ranked[j]->node_id,
             .model_name = ranked[j]->model_name, .need_score = true, .check_leakage = true,
+            .regenerate = regenerate, .regenerate_ctx = &m,
         };
         struct solution merged = {0};
         guard_run_script(a, &job, code, &merged);

@@ -3,7 +3,12 @@
  * files s0 never opened (the sandbox records every file a script opens);
  * the LLM half reads the script and the file list and either answers
  * "All the provided information is used." or returns a rewritten script.
- * The rewrite replaces s0 only when it runs and does not score worse. */
+ * Which of the two it did is read from the reply's structure, not from a
+ * phrase (a rewrite may well say "all the information is used now" in a
+ * comment): a reply holding a script that differs from s0 is a rewrite;
+ * anything else (the phrase, prose, s0 unchanged) is "all used". The
+ * rewrite replaces s0 only when it runs and does not score worse; when it
+ * cannot be debugged into working it is asked for anew (regenerations). */
 #include "agent/agent.h"
 
 #include <fnmatch.h>
@@ -15,8 +20,6 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/mem.h"
-
-#define ALL_USED "All the provided information is used"
 
 static bool was_read(const struct solution *s, const char *rel)
 {
@@ -65,6 +68,58 @@ static char *list_text(json_t *list)
     return buf_detach(&b);
 }
 
+/* Same code up to whitespace at line ends and blank lines. */
+static bool same_code(const char *x, const char *y)
+{
+    for (;;) {
+        while (*x == ' ' || *x == '\t' || *x == '\n' || *x == '\r')
+            x++;
+        while (*y == ' ' || *y == '\t' || *y == '\n' || *y == '\r')
+            y++;
+        if (!*x || !*y)
+            return !*x && !*y;
+        if (*x++ != *y++)
+            return false;
+    }
+}
+
+/* The rewritten script of a usage reply, or NULL when the reply says (in
+ * whatever words) that nothing needs to change: no Python block, or s0
+ * itself again. */
+static char *rewrite_of(const char *reply, const char *s0_code)
+{
+    struct err err = {{0}};
+    char *code = reply ? code_extract_python(reply, &err) : NULL;
+    if (code && (same_code(code, s0_code) || !code_looks_like_python(code))) {
+        free(code);
+        code = NULL;
+    }
+    return code;
+}
+
+struct usage_ask {
+    const char *node_key;
+    json_t *vars, *ctx;
+    const char *s0_code;
+};
+
+static char *ask_usage(struct agent *a, struct usage_ask *u, const char *call_id)
+{
+    struct err err = {{0}};
+    char *reply = agent_ask(a, "usage", call_id, u->vars, u->ctx, false, &err);
+    char *code = rewrite_of(reply, u->s0_code);
+    free(reply);
+    return code;
+}
+
+static char *regenerate(struct agent *a, void *ctx, int attempt)
+{
+    struct usage_ask *u = ctx;
+    char call_id[128];
+    snprintf(call_id, sizeof call_id, "%s/regen%d/usage", u->node_key, attempt);
+    return ask_usage(a, u, call_id);
+}
+
 int stage_usage(struct agent *a, int lane, struct solution *s0)
 {
     if (!a->cfg.pipeline.usage_check || !agent_search_time_ok(a))
@@ -78,19 +133,16 @@ int stage_usage(struct agent *a, int lane, struct solution *s0)
     snprintf(node_key, sizeof node_key, "lane%d/usage", lane);
     snprintf(call_id, sizeof call_id, "%s/usage", node_key);
     snprintf(area, sizeof area, "lane%d", lane);
-    struct err err = {{0}};
-    char *reply = agent_ask(a, "usage", call_id, vars, ctx, false, &err);
-    json_decref(vars);
-    json_decref(ctx);
+    char *s0_code = xstrdup(s0->code);
+    struct usage_ask u = {node_key, vars, ctx, s0_code};
+    char *code = ask_usage(a, &u, call_id);
     json_t *d = json_pack("{s:i,s:o}", "lane", lane, "unused_files", unused);
-    char *code = reply && !strstr(reply, ALL_USED) ? code_extract_python(reply, &err) : NULL;
-    free(reply);
     json_object_set_new(d, "rewritten", json_boolean(code != NULL));
     if (code) {
         struct script_job job = {
             .stage = "usage", .call_id = node_key, .area = area, .lane = lane, .outer_step = -1,
             .inner_step = -1, .parent_id = s0->node_id, .plan = "use every provided data source",
-            .need_score = true, .check_leakage = true,
+            .need_score = true, .check_leakage = true, .regenerate = regenerate, .regenerate_ctx = &u,
         };
         struct solution s = {0};
         guard_run_script(a, &job, code, &s);
@@ -109,5 +161,8 @@ int stage_usage(struct agent *a, int lane, struct solution *s0)
     }
     agent_event(a, "usage_check", d);
     json_decref(d);
+    json_decref(vars);
+    json_decref(ctx);
+    free(s0_code);
     return 0;
 }

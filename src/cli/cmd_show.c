@@ -3,7 +3,10 @@
  * Without NODE: a header (task, status, best, time, cost) and the tree of
  * nodes, each under its first parent (a merge's second parent is named on
  * its line): id, stage, lane, t/k, model or the plan's first line, score and
- * status. With NODE (an id or a node key): the node's code, plan, the block
+ * status; then every recovery the run made: debug fixes and regenerations
+ * (from the nodes) and the "recovery" events of the agent (a reply parsed
+ * after its error was sent back, a leak fixed, a fenced block unwrapped, a
+ * fix rejected for dropping the subsample, ...). With NODE (an id or a node key): the node's code, plan, the block
  * before and after, diff, score, its executions (verdict, times, memory, the
  * end of its output) and its LLM calls (with the time each waited for an
  * in-flight slot, when it did). --json prints store_run_json() plus
@@ -192,6 +195,38 @@ static void print_lineage(json_t *nodes)
     free(t.next_sibling);
 }
 
+/* Debug fixes and regenerations (nodes), then the agent's recovery events. */
+static void print_recoveries(struct store *s, json_t *nodes)
+{
+    struct err err = {{0}};
+    json_t *events = store_events_json(s, 0, &err);
+    size_t count = 0, i;
+    json_t *item;
+    json_array_foreach(nodes, i, item) {
+        count += !strcmp(str(item, "stage"), "debug") || strstr(str(item, "node_key"), "/regen") != NULL;
+    }
+    json_array_foreach(events, i, item) {
+        count += !strcmp(str(item, "type"), "recovery");
+    }
+    printf("\nrecoveries (%zu)\n", count);
+    json_array_foreach(nodes, i, item) {
+        const char *key = str(item, "node_key");
+        if (!strcmp(str(item, "stage"), "debug"))
+            printf("  %-28s #%lld fixes #%lld (%s): %s\n", "debug fix", integer(item, "id"),
+                   integer(item, "parent_id"), key, str(item, "status"));
+        else if (strstr(key, "/regen"))
+            printf("  %-28s #%lld %s written anew (%s): %s\n", "regenerated", integer(item, "id"),
+                   str(item, "stage"), key, str(item, "status"));
+    }
+    json_array_foreach(events, i, item) {
+        if (strcmp(str(item, "type"), "recovery") != 0)
+            continue;
+        json_t *d = json_object_get(item, "data");
+        printf("  %-28s %s: %s\n", str(d, "kind"), str(d, "call_id"), str(d, "detail"));
+    }
+    json_decref(events);
+}
+
 static void print_old_schema_note(const struct store *s)
 {
     int version = store_file_schema_version(s);
@@ -220,6 +255,7 @@ static int show_run(struct store *s, bool as_json)
         print_header(run);
         print_old_schema_note(s);
         print_lineage(nodes);
+        print_recoveries(s, nodes);
     }
     json_decref(run);
     json_decref(nodes);

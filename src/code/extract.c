@@ -424,3 +424,56 @@ char *code_extract_python(const char *reply, struct err *err)
     free(text);
     return code;
 }
+
+/* ---- a block that arrived fenced ------------------------------------------ */
+
+/* The content of text when text is one fenced block and nothing else (blank
+ * lines around it allowed); NULL otherwise. */
+static char *sole_fence_content(const char *text)
+{
+    const char *line = text;
+    while (*line) {
+        size_t len = line_len(line);
+        if (!is_blank(line, len))
+            break;
+        line += len + (line[len] == '\n');
+    }
+    char fence_char, tag[32];
+    size_t run, indent, len = line_len(line);
+    if (!*line || !parse_opening(line, len, &fence_char, &run, &indent, tag))
+        return NULL;
+    struct block b = {0};
+    bool closed = false;
+    for (line += len + (line[len] == '\n'); *line; line += len + (line[len] == '\n')) {
+        len = line_len(line);
+        if (closed) {
+            if (!is_blank(line, len)) {
+                buf_free(&b.content);
+                return NULL; /* prose after the fence: not a bare block */
+            }
+        } else if (is_closing(line, len, fence_char, run)) {
+            closed = true;
+        } else {
+            append_content_line(&b, line, len, indent);
+        }
+    }
+    if (!closed)
+        strip_glued_fence(&b, fence_char);
+    /* the content without the newline each content line was given */
+    if (b.content.len && b.content.data[b.content.len - 1] == '\n')
+        buf_truncate(&b.content, b.content.len - 1);
+    return buf_detach(&b.content);
+}
+
+char *code_strip_fence(const char *text)
+{
+    if (!text)
+        return xstrdup("");
+    char *folded = fold_crlf(text);
+    char *inner = sole_fence_content(folded);
+    if (inner) {
+        free(folded);
+        return inner;
+    }
+    return folded;
+}

@@ -36,4 +36,11 @@ char *code_extract_python(const char *reply, struct err *err);
  * for tests. */
 bool code_looks_like_python(const char *text);
 
+/* A code block quoted inside a JSON field ({"code_block": "```python\n...```"})
+ * without its fence: when text is one fenced block and nothing else (blank
+ * lines around it allowed; an unterminated fence runs to the end), returns
+ * its content (fence indentation removed, no final newline); otherwise a
+ * copy of text. CRLF becomes LF either way. malloc'd; never NULL. */
+char *code_strip_fence(const char *text);
+
 #endif

@@ -460,3 +460,28 @@ void code_splice_free(struct code_splice *s)
     free(s->diff);
     memset(s, 0, sizeof *s);
 }
+
+/* ---- a "block" that is the whole script --------------------------------- */
+
+static size_t nonblank_lines(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; *p;) {
+        size_t len = line_end(p);
+        bool blank = true;
+        for (size_t i = 0; i < len; i++)
+            if (!is_ws(p[i]))
+                blank = false;
+        n += !blank;
+        p += len + (p[len] == '\n');
+    }
+    return n;
+}
+
+bool code_block_is_whole_script(const char *code, const char *block)
+{
+    size_t in_code = nonblank_lines(code), in_block = nonblank_lines(block);
+    if (in_code < 4)
+        return false; /* too short a script to hold a smaller block */
+    return in_block * 10 >= in_code * 9;
+}

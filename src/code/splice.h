@@ -48,6 +48,11 @@ struct code_splice {
 int code_replace_block(const char *code, const char *old_block, const char *new_block,
                        struct code_splice *out, struct err *err);
 
+/* True when block spans (nearly) the whole script: at least 90% of its
+ * non-blank lines, for a script of 4 or more such lines. A "block" to
+ * refine or fix must be a part: rewriting it would rewrite the script. */
+bool code_block_is_whole_script(const char *code, const char *block);
+
 /* Frees what *s owns and zeroes it; NULL-safe. */
 void code_splice_free(struct code_splice *s);
 

@@ -52,7 +52,7 @@ const struct config_setting config_settings[] = {
     {"llm.model", CONFIG_STR, "", "model name (default: the provider's default)", OFF(llm.model)},
     {"llm.cheap_model", CONFIG_STR, "", "model for summaries and checks (default: llm.model)", OFF(llm.cheap_model)},
     {"llm.base_url", CONFIG_STR, "", "API base URL (default: the provider's, or OPENAI_BASE_URL)", OFF(llm.base_url)},
-    {"llm.temperature", CONFIG_DOUBLE, "0.7", "sampling temperature (ignored by reasoning models)", OFF(llm.temperature)},
+    {"llm.temperature", CONFIG_DOUBLE, "0.7", "temperature of plans and code (checks, summaries: 0)", OFF(llm.temperature)},
     {"llm.max_tokens", CONFIG_INT, "16384", "output token limit per call", OFF(llm.max_tokens)},
     {"llm.max_tries", CONFIG_INT, "6", "tries per call on 429, 5xx, timeouts and dropped connections", OFF(llm.max_tries)},
     {"llm.timeout", CONFIG_DURATION, "10m", "time limit of one HTTP request", OFF(llm.timeout)},

@@ -150,6 +150,9 @@ OPENAI_API_KEY=$key "$bin" run "$src/examples/breast-cancer" --out "$tmp/run" --
   --set pipeline.debug_rounds=1 --set pipeline.regenerations=0 --time-limit 20m >"$tmp/run.log" 2>&1 || {
   echo "FAIL: the run exited non-zero"; tail -40 "$tmp/run.log"; exit 1; }
 
+if grep -q "two different prompts resolve to one journal key" "$tmp/run.log"; then
+  echo "FAIL: a call id was reused for a different prompt"; exit 1
+fi
 "$bin" grade "$src/examples/breast-cancer" "$tmp/run/final/submission.csv" >/dev/null || {
   echo "FAIL: the submission does not grade"; exit 1; }
 

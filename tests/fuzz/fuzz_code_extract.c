@@ -6,6 +6,8 @@
  *  - extracted JSON is an array or object, and its strict dump parses back
  *    to an equal value (the normalizer is idempotent on strict JSON);
  *  - json_list always yields an array;
+ *  - code_strip_fence never returns NULL, never grows the text and leaves
+ *    no CRLF;
  *  - trimmed output never exceeds its budget, and equals the input when the
  *    input fits. */
 #include <stdint.h>
@@ -73,6 +75,15 @@ static void check_trim(const char *text, size_t max)
     free(t);
 }
 
+static void check_strip(const char *text)
+{
+    char *out = code_strip_fence(text);
+    check(out != NULL, "strip_fence returns text");
+    check(strlen(out) <= strlen(text), "strip_fence never grows the text");
+    check(strstr(out, "\r\n") == NULL, "no CRLF after strip_fence");
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);
@@ -80,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     check_python(text);
     check_json(text);
+    check_strip(text);
     size_t max = size ? (size_t)data[0] * 4 : 0;
     check_trim(text, max);
     free(text);

@@ -42,7 +42,7 @@ static json_t *all_vars(void)
 {
     const char *names[] = {
         "task_description", "data_profile", "metric", "direction", "task_facts", "environment", "time_left",
-        "subsample_rows", "script_time_limit", "threads", "m", "search_results", "model_name", "example_code",
+        "subsample_rows", "subsample_rule", "script_memory", "script_time_limit", "threads", "m", "search_results", "model_name", "example_code",
         "base_code", "add_code", "code", "unused_files", "code_block", "previous_ablations", "ablation_code",
         "output", "summary", "refined_blocks", "retry_reason", "history", "plan", "solutions", "error",
     };

@@ -196,6 +196,37 @@ static void test_looks_like_python(void **state)
     assert_false(code_looks_like_python(""));
 }
 
+static void test_strip_fence_of_a_json_code_block(void **state)
+{
+    (void)state;
+    char *out = code_strip_fence("```python\nx = 1\ny = 2\n```");
+    assert_string_equal(out, "x = 1\ny = 2");
+    free(out);
+    out = code_strip_fence("\n  ```py\r\n  if a:\r\n      b()\r\n  ```\n\n");
+    assert_string_equal(out, "if a:\n    b()");
+    free(out);
+    out = code_strip_fence("```\nx = 1```"); /* unterminated, fence glued to the last line */
+    assert_string_equal(out, "x = 1");
+    free(out);
+}
+
+static void test_strip_fence_leaves_other_text(void **state)
+{
+    (void)state;
+    char *out = code_strip_fence("x = 1\ny = 2");
+    assert_string_equal(out, "x = 1\ny = 2");
+    free(out);
+    out = code_strip_fence("```python\nx = 1\n```\nand then some prose");
+    assert_string_equal(out, "```python\nx = 1\n```\nand then some prose");
+    free(out);
+    out = code_strip_fence("s = '```'");
+    assert_string_equal(out, "s = '```'");
+    free(out);
+    out = code_strip_fence(NULL);
+    assert_string_equal(out, "");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_no_fence_prose_only),
         cmocka_unit_test(test_docstring_heavy_script),
         cmocka_unit_test(test_looks_like_python),
+        cmocka_unit_test(test_strip_fence_of_a_json_code_block),
+        cmocka_unit_test(test_strip_fence_leaves_other_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,6 +279,17 @@ static void test_free_is_null_safe(void **state)
     code_splice_free(&s);
 }
 
+static void test_whole_script_block(void **state)
+{
+    (void)state;
+    const char *code = "import os\nx = 1\ny = 2\nz = 3\nprint(x + y + z)\n";
+    assert_true(code_block_is_whole_script(code, code));
+    assert_true(code_block_is_whole_script(code, "\nimport os\nx = 1\n\ny = 2\nz = 3\nprint(x + y + z)"));
+    assert_false(code_block_is_whole_script(code, "x = 1\ny = 2"));
+    assert_false(code_block_is_whole_script(code, "x = 1\ny = 2\nz = 3\nprint(x + y + z)")); /* 4 of 5 */
+    assert_false(code_block_is_whole_script("x = 1\ny = 2\n", "x = 1\ny = 2\n"));      /* too short to split */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_exact_match_after_indent_reindents_new_lines),
         cmocka_unit_test(test_exact_beats_fuzzy),
         cmocka_unit_test(test_free_is_null_safe),
+        cmocka_unit_test(test_whole_script_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,6 +105,11 @@ struct exec_result {
     bool network_isolated;         /* the script had no network: false when it was allowed,
                                       or asked for but not possible here */
     bool memory_cgroup;            /* the memory limit was a cgroup, not RLIMIT_AS */
+    bool fs_confined;              /* the kernel confined the files it could reach (namespaces
+                                      and a new root, or Landlock); false: the hook only */
+    char *confinement;             /* the layers in force, e.g. "mount-ns+pivot_root, pid-ns,
+                                      landlock v7, seccomp, uid 65534"; NULL when a pool job
+                                      was cancelled before it started */
 };
 
 int exec_run(const struct exec_request *req, struct exec_result *res, struct err *err);

@@ -401,6 +401,35 @@ static void cover_attempt_branch(struct confine_plan *cp, const char *attempt)
     }
 }
 
+/* Folders made inside a private tmpfs only to hold mount points (a task or
+ * attempt folder under /tmp) would be writable by the script under a user
+ * namespace, whose uid owns them: each topmost one is sealed at the end by a
+ * recursive read-only bind onto itself (the mounts inside keep their own
+ * flags). Writes to the tmpfs itself stay possible. */
+static void seal_scaffolds(struct confine_plan *cp)
+{
+    size_t n = cp->nv;
+    for (size_t t = 0; t < n; t++) {
+        if (cp->v[t].kind != VIEW_TMPFS || cp->v[t].ro_after)
+            continue;
+        const char *base = cp->v[t].path;
+        size_t blen = strlen(base);
+        for (size_t i = 0; i < n; i++) {
+            const char *p = cp->v[i].path;
+            if (i == t || !path_under(p, base) || !strcmp(p, base))
+                continue;
+            const char *slash = strchr(p + blen + 1, '/');
+            char *top = slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(p);
+            bool seen = false; /* a mount point of its own needs no seal */
+            for (size_t k = 0; k < cp->nv && !seen; k++)
+                seen = !strcmp(cp->v[k].path, top);
+            if (!seen)
+                view_add(cp, VIEW_SEAL, top, NULL, 0);
+            free(top);
+        }
+    }
+}
+
 static void prefix_destinations(struct confine_plan *cp)
 {
     for (size_t i = 0; i < cp->nv; i++) {
@@ -492,6 +521,8 @@ int confine_plan_build(struct confine_plan *cp, const struct confine_input *in, 
             cp->v[cp->nv - 1].is_dir = true;
         }
         qsort(cp->v, cp->nv, sizeof *cp->v, cmp_entry);
+        if (ns)
+            seal_scaffolds(cp);
         prefix_destinations(cp);
     }
     for (size_t i = 0; i < nout; i++)
@@ -634,6 +665,7 @@ static int mount_entry(const struct view_entry *e)
     case VIEW_DIRONLY:
         return mkdir_p(e->dst);
     case VIEW_LLONLY:
+    case VIEW_SEAL:
         return 0;
     }
     return 0;
@@ -678,6 +710,14 @@ int confine_enter(const struct confine_plan *cp, const char **what)
     for (size_t i = 0; i < cp->nv; i++)
         if (cp->v[i].ro_after) {
             *what = cp->v[i].path;
+            if ((e = remount_ro(cp->v[i].dst)) != 0)
+                return e;
+        }
+    for (size_t i = 0; i < cp->nv; i++)
+        if (cp->v[i].kind == VIEW_SEAL) {
+            *what = cp->v[i].path;
+            if (mount(cp->v[i].dst, cp->v[i].dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return errno;
             if ((e = remount_ro(cp->v[i].dst)) != 0)
                 return e;
         }

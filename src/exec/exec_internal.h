@@ -153,7 +153,8 @@ enum view_kind {
     VIEW_DEV,                  /* a bind of a device node */
     VIEW_PROC,                 /* a fresh procfs of the new pid namespace */
     VIEW_DIRONLY,              /* a folder made in the new root, no mount */
-    VIEW_LLONLY                /* a Landlock rule only */
+    VIEW_LLONLY,               /* a Landlock rule only */
+    VIEW_SEAL                  /* last: a recursive read-only bind of a folder onto itself */
 };
 
 struct view_entry {

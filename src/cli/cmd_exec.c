@@ -17,6 +17,7 @@
 #include "task/task.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/termtext.h"
 
 static json_t *string_array(char **items, size_t n)
 {
@@ -71,8 +72,10 @@ static void print_list(const char *title, char **items, size_t n)
     if (!n)
         return;
     printf("%-14s", title);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", items[i]);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", stdout);
+        term_put(stdout, items[i], true); /* file names the script chose */
+    }
     printf("\n");
 }
 
@@ -112,7 +115,9 @@ static void print_human(const struct exec_result *r, const char *attempt_dir)
         const char *tail = r->stderr_tail;
         size_t len = strlen(tail);
         const char *from = len > 2000 ? tail + len - 2000 : tail;
-        printf("--- end of stderr ---\n%s%s", from, tail[len - 1] == '\n' ? "" : "\n");
+        printf("--- end of stderr ---\n");
+        term_put(stdout, from, false);
+        fputs(tail[len - 1] == '\n' ? "" : "\n", stdout);
     }
 }
 

@@ -142,8 +142,7 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
     strv_set(env, "TMPDIR", ws->tmp_dir);
     strv_set(env, "TMP", ws->tmp_dir);
     strv_set(env, "TEMP", ws->tmp_dir);
-    if (cp->mode != CONFINE_ROOT && cp->mode != CONFINE_USERNS)
-        strv_set(env, "MLESTAR_SANDBOX_GATE_FD", "3"); /* else the pid namespace's init waits */
+    strv_set(env, "MLESTAR_SANDBOX_GATE_FD", "3");
     strv_set(env, "MLESTAR_SANDBOX_ROOT", ws->dir);
     strv_set(env, "MLESTAR_SANDBOX_LOG", ws->files_read_path);
     strv_set(env, "MLESTAR_SANDBOX_DATA", cp->data_paths);

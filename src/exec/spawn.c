@@ -189,12 +189,15 @@ static void script_main(const struct spawn_plan *p, int gate_fd)
     _exit(127);
 }
 
+static void join_cgroups_and_open_gate(const struct spawn_plan *p, pid_t child);
+
 /* The init of the script's pid namespace (namespace modes): builds the new
- * root, waits until the sentinel has put it into the run's cgroups (so the
- * script is born inside them), forks the script, reports the script's wait
- * status and exits, which makes the kernel kill whatever is left in the
- * namespace. It is not dumpable, so the script (same uid under a user
- * namespace) cannot reach it through /proc. Never returns. */
+ * root, forks the script, moves it into the run's cgroups while its Python
+ * starts (a pid written to cgroup.procs is read in the writer's pid
+ * namespace), opens its gate, reports the script's wait status and exits,
+ * which makes the kernel kill whatever is left in the namespace. It is not
+ * dumpable, so the script (same uid under a user namespace) cannot reach it
+ * through /proc. Never returns. */
 static void init_main(const struct spawn_plan *p)
 {
     setpgid(0, 0);
@@ -204,20 +207,12 @@ static void init_main(const struct spawn_plan *p)
     if (e)
         fail_child(p, what, e);
     prctl(PR_SET_DUMPABLE, 0);
-    char verdict = 0;
-    ssize_t n;
-    do {
-        n = read(p->gate_r, &verdict, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1 || verdict != '1') {
-        put(p->err_w, "mlestar sandbox: the run's limits could not be applied; not running\n");
-        _exit(125);
-    }
     pid_t script = fork();
     if (script < 0)
         fail_child(p, "starting the script", errno);
     if (script == 0)
-        script_main(p, -1);
+        script_main(p, p->gate_r);
+    join_cgroups_and_open_gate(p, script);
     int keep[] = {p->status_w};
     close_all_but(keep, 1);
     static const int ignored[] = {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU, SIGTERM};
@@ -314,7 +309,15 @@ static void sentinel_main(const struct spawn_plan *p, pid_t parent)
         child_main(p, self);
     }
     setpgid(child, child);
-    join_cgroups_and_open_gate(p, child);
+    if (flags) { /* the init moves the script and opens the gate */
+        close(p->gate_w);
+        close(p->gate_r);
+        for (int k = 0; k < 2; k++)
+            if (p->cg_fds[k] >= 0)
+                close(p->cg_fds[k]);
+    } else {
+        join_cgroups_and_open_gate(p, child);
+    }
     send_record(p->status_w, SPAWN_STARTED, child);
     for (;;) {
         int status;

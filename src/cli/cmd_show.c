@@ -296,6 +296,8 @@ static void print_execution(json_t *e)
            json_is_true(json_object_get(e, "has_submission")) ? "yes" : "no",
            json_is_true(json_object_get(e, "output_truncated")) ? ", output truncated" : "");
     printf("    key %s, attempt %s\n", str(e, "exec_key"), str(e, "attempt_dir"));
+    if (*str(e, "confinement"))
+        printf("    sandbox: %s\n", str(e, "confinement"));
     print_list("files read", json_object_get(e, "files_read"));
     print_list("files blocked", json_object_get(e, "files_blocked"));
     print_tail("stdout", str(e, "stdout_tail"), TAIL_LINES);

@@ -438,6 +438,21 @@ static void prefix_destinations(struct confine_plan *cp)
     }
 }
 
+/* Whether every folder above path lets others through (o+x): without a new
+ * root, uid 65534 must walk the real path to the attempt folder. */
+static bool reachable_by_others(const char *path)
+{
+    char *copy = xstrdup(path);
+    bool ok = true;
+    for (char *slash = strrchr(copy, '/'); ok && slash && slash != copy; slash = strrchr(copy, '/')) {
+        *slash = '\0';
+        struct stat st;
+        ok = stat(copy, &st) == 0 && (st.st_mode & S_IXOTH);
+    }
+    free(copy);
+    return ok;
+}
+
 static char *summary_text(const struct confine_plan *cp)
 {
     struct buf b = {0};
@@ -453,6 +468,9 @@ static char *summary_text(const struct confine_plan *cp)
         buf_printf(&b, "%suid %u", b.len ? ", " : "", cp->uid);
     else if (cp->mode == CONFINE_USERNS)
         buf_printf(&b, "%suid %u (mapped to %u)", b.len ? ", " : "", cp->uid, (unsigned)geteuid());
+    else if (geteuid() == 0)
+        buf_printf(&b, "%suid 0 without capabilities (uid %u could not reach the attempt folder or "
+                       "the data: a folder above them is not o+x)", b.len ? ", " : "", cp->uid);
     else
         buf_printf(&b, "%suid %u", b.len ? ", " : "", (unsigned)geteuid());
     if (cp->mode == CONFINE_NONE && cp->landlock_abi == 0)
@@ -474,6 +492,9 @@ int confine_plan_build(struct confine_plan *cp, const struct confine_input *in, 
     cp->gid = cp->uid = SCRIPT_ID;
     bool ns = cp->mode == CONFINE_ROOT || cp->mode == CONFINE_USERNS;
     cp->drop_uid = geteuid() == 0 && cp->mode != CONFINE_USERNS;
+    if (cp->drop_uid && !ns &&
+        (!reachable_by_others(in->attempt) || (in->data_real && !reachable_by_others(in->data_real))))
+        cp->drop_uid = false; /* the real paths are walked: keep uid 0, without capabilities */
     if (cp->mode == CONFINE_USERNS) {
         cp->uid_map = xasprintf("%u %u 1\n", SCRIPT_ID, (unsigned)geteuid());
         cp->gid_map = xasprintf("%u %u 1\n", SCRIPT_ID, (unsigned)getegid());

@@ -52,7 +52,7 @@
 #define CANCEL_TICK_MS 50
 #define GIVE_UP_S 10.0
 
-static atomic_bool warned_netns, warned_nproc;
+static atomic_bool warned_netns, warned_nproc, warned_unreadable;
 
 /* ---- environment ---- */
 
@@ -519,6 +519,16 @@ static int prepare_confinement(struct run *r, const char *python, struct err *er
         return -1;
     if (!r->confine.drop_uid)
         return 0;
+    const struct task *t = r->req->task;
+    const struct task_file *probe[] = {t ? t->train : NULL, t ? t->test : NULL,
+                                       t ? t->sample_submission : NULL};
+    for (size_t i = 0; i < 3; i++) {
+        struct stat st;
+        if (probe[i] && probe[i]->abs_path && stat(probe[i]->abs_path, &st) == 0 &&
+            !(st.st_mode & S_IROTH) && !atomic_exchange(&warned_unreadable, true))
+            log_warn("exec: %s is not readable by others, and scripts run as uid %u: make the "
+                     "task's data world-readable (chmod -R o+rX)", probe[i]->abs_path, r->confine.uid);
+    }
     const char *const owned[] = {r->ws.dir, r->ws.final_dir, r->ws.working_dir, r->ws.tmp_dir,
                                  r->ws.files_read_path};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)

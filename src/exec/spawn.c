@@ -19,16 +19,28 @@
  * line, and the migration's cost (an RCU grace period on cgroup v1) is
  * hidden behind the interpreter's start-up instead of added to it.
  *
- * The child, before execve: its own process group; dies with the sentinel
- * (PR_SET_PDEATHSIG); a new network namespace (only a downed loopback)
- * unless the network is allowed; a new mount namespace, where possible, in
- * which the data folder is re-mounted read-only and the task's private
- * entries are covered by empty mounts; rlimits (file size, core 0, and
+ * With namespaces (confine.c: as root, or in a user namespace) the child is
+ * cloned into new mount, pid, IPC (and network) namespaces and becomes the
+ * init of its pid namespace:
+ *
+ *   sentinel ── clone(NEW*) ──► init (pid 1) ── fork ──► script ── execve ──► python
+ *
+ * the init builds the new root and pivots into it, forks the script, moves
+ * it into the cgroups and opens its gate (the same overlap with Python's
+ * start-up), reports the script's wait status (SPAWN_SCRIPT_EXITED) and
+ * exits, which makes the kernel kill everything left in the namespace.
+ * Without namespaces the child itself becomes the script and the sentinel
+ * moves it, as above.
+ *
+ * The script, before execve: its own process group (the init's, under a pid
+ * namespace); dies with the sentinel (PR_SET_PDEATHSIG); a new network
+ * namespace unless the network is allowed; rlimits (file size, core 0, and
  * address space / process count when there is no cgroup for them); default
- * signal dispositions; the capability bounding set emptied and
- * no_new_privs, so even as root the script cannot mount, unshare, configure
- * the network or undo the above; then stdin from /dev/null, stdout/stderr to
- * the runner's pipes, the gate on fd 3, and every other descriptor closed.
+ * signal dispositions; then confine_restrict(): the capability bounding set
+ * emptied, uid/gid 65534 with no groups when mlestar is root, no
+ * capabilities, no_new_privs, Landlock; stdin from /dev/null, stdout/stderr
+ * to the runner's pipes, the gate on fd 3, every other descriptor closed;
+ * last the seccomp filter.
  *
  * Both processes are forked from a multi-threaded program, so this file
  * only uses async-signal-safe calls after fork: no malloc, no stdio, no

@@ -16,8 +16,8 @@
  * cannot expose answers. The private entries around the data (everything in
  * the task folder besides the data folder and the description, plus
  * answer-like names at the top of the data folder) are collected in
- * ws->deny: the hook refuses them and the child covers them with empty
- * mounts where it can. */
+ * ws->deny: the hook refuses them. The kernel's view (confine.c) mounts only
+ * the data folder itself, and covers answer-like names inside it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -27,8 +27,10 @@
  * (built with libseccomp) that answers EPERM to ptrace, the mount family,
  * pivot_root, kexec, bpf, module loading, reboot, swap, the key ring,
  * unshare/setns and namespace flags of clone, perf_event_open and
- * process_vm_readv/writev (clone3 gets ENOSYS, so libc falls back to clone,
- * whose flags the filter can see).
+ * process_vm_readv/writev, open_by_handle_at (and truncate(path) when the
+ * UAPI header predates Landlock's truncate right: Debian 12's is Linux 6.1's);
+ * clone3 gets ENOSYS, so libc falls back to clone, whose flags the filter
+ * can see.
  *
  * The view is a list of entries (struct view_entry), prepared before fork:
  * the child (spawn.c) must not allocate. confine_enter() turns the list into
@@ -834,7 +836,13 @@ static bool build_seccomp(void)
         "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "keyctl",
         "add_key", "request_key", "unshare", "setns", "perf_event_open", "process_vm_readv",
         "process_vm_writev", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-        "mount_setattr", "chroot", NULL};
+        "mount_setattr", "chroot", "open_by_handle_at",
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+        /* the UAPI header predates Landlock's truncate right: without it,
+         * truncate(path) outside the attempt folder would be allowed */
+        "truncate",
+#endif
+        NULL};
     bool ok = true;
     for (const char *const *n = denied; *n && ok; n++) {
         int nr = seccomp_syscall_resolve_name(*n);

@@ -126,6 +126,11 @@ for name, path in (("symlink-bashrc", HOME + "/.bashrc"), ("symlink-other", OTHE
 os.system("ln -s '%s' working/into-other 2>/dev/null; echo pwned > working/into-other/pwn-link-%s 2>/dev/null && echo WROTE link into-other" % (OTHER, TAG))
 os.system("ln '%s/.bashrc' working/hard-bashrc 2>/dev/null && cat working/hard-bashrc | sed 's/^/READ hardlink bashrc /'" % HOME)
 os.system("ln '%s/public/train.csv' working/hard-train 2>/dev/null && echo pwned >> working/hard-train && echo WROTE hardlink train" % TASK)
+# 6. truncating another attempt's output by path (Landlock's truncate right, or seccomp)
+other_out = (OTHER + "/final/other.txt").encode()
+print("WROTE ctypes truncate" if libc.truncate(other_out, ctypes.c_long(0)) == 0 else
+      "HELD ctypes truncate %d" % ctypes.get_errno())
+os.system("truncate -s 0 '%s/final/other.txt' 2>/dev/null && echo WROTE shell truncate" % OTHER)
 # the private /tmp works, and is the script's own
 os.system("echo mine > /tmp/mlestar-own-" + TAG + " && cat /tmp/mlestar-own-" + TAG + " | sed 's/^/TMP-OWN /'")
 print("ESCAPE-SUITE-DONE")
@@ -150,6 +155,7 @@ check() {
            "$task/pwn-$tag" "$other/pwn-$tag" "$other/pwn-link-$tag" "/tmp/mlestar-own-$tag"; do
     [ ! -e "$f" ] || fail "$mode: $f was written on the host"
   done
+  [ "$(cat "$other/final/other.txt")" = E2E-OTHER-OUTPUT ] || fail "$mode: the other attempt's output changed"
   cmp -s "$task/public/train.csv" <(printf 'id,x,y\n1,0.5,1\n2,0.1,0\n3,0.9,1\n4,0.2,0\n') ||
     fail "$mode: the task data changed"
   local held

@@ -51,6 +51,14 @@ import subprocess, time
 subprocess.Popen(['sleep', '300'])
 time.sleep(300)
 PY
+cat > "$work/ml.py" <<'PY'
+import multiprocessing, numpy as np
+from sklearn.ensemble import RandomForestClassifier
+X = np.random.RandomState(0).rand(200, 4); y = (X[:, 0] > 0.5).astype(int)
+print("rf", RandomForestClassifier(n_estimators=8, n_jobs=2, random_state=0).fit(X, y).score(X, y))
+with multiprocessing.Pool(2) as pool:
+    print("pool", pool.map(abs, [-1, -2]))
+PY
 chown nobody "$work/home"
 chmod -R a+rX "$work"
 if ! setpriv --reuid=nobody --regid=nogroup --clear-groups "$work/mlestar" --version >/dev/null 2>&1; then
@@ -81,6 +89,8 @@ if grep -q '"confinement": "user-ns' "$work/out.json"; then
   verdict 'r["status"] == "ok" and r["network_isolated"] is True and r["fs_confined"] is True'
   without="" as_nobody spy.py
   verdict 'r["status"] == "ok" and "refused" in r["stdout_tail"] and "E2E-SECRET" not in r["stdout_tail"]'
+  without="" as_nobody ml.py   # BLAS, joblib workers and multiprocessing inside the user namespace
+  verdict 'r["status"] == "ok" and "rf " in r["stdout_tail"] and "pool [1, 2]" in r["stdout_tail"]'
 fi
 
 as_nobody hog.py --memory 300M

@@ -16,13 +16,14 @@
 # and, as nobody with neither (MLESTAR_SANDBOX_WITHOUT=namespaces,landlock),
 # checks only that the verdict says there is no filesystem confinement
 # (the hook alone cannot stop a shell: README, "The sandbox").
-# Modes the machine cannot offer are skipped with a message.
+# Modes the machine cannot offer are skipped with a message. KEEP=1 keeps
+# the work folder for a look.
 set -euo pipefail
 bin=${MLESTAR_BIN:?MLESTAR_BIN must point at the mlestar binary}
 work=$(mktemp -d /tmp/mlestar-e2e-escape-XXXXXX)
 tag=$$-$RANDOM
 cleanup() {
-  rm -rf "$work" "/tmp/mlestar-escape-$tag" "/root/mlestar-escape-$tag" 2>/dev/null || true
+  rm -rf "$work" "/tmp/mlestar-escape-$tag" "/tmp/mlestar-own-$tag" "/root/mlestar-escape-$tag" 2>/dev/null || true
 }
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 fail() { echo "exec_escape: FAIL: $*" >&2; exit 1; }

@@ -17,5 +17,5 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$src/src" -o "$out/exec_bench" "$here/exec_bench.c" \
   "$build/libms_exec.a" "$build/libms_task.a" "$build/libms_util.a" "$build/libms_assets.a" \
-  -ljansson -linih -lpthread -lm
+  -ljansson -linih -lseccomp -lpthread -lm
 "$out/exec_bench" "${1:-/usr/bin/python3}" "${2:-30}" "${3:-40}" "${4:-$(nproc)}"

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev
+  libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev libseccomp-dev
   sqlite3
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-xgboost

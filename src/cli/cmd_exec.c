@@ -17,6 +17,7 @@
 #include "task/task.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/termtext.h"
 
 static json_t *string_array(char **items, size_t n)
 {
@@ -56,6 +57,8 @@ static void print_json(const struct exec_result *r, const char *attempt_dir)
     json_object_set_new(o, "writes_blocked", string_array(r->writes_blocked, r->nwrites_blocked));
     json_object_set_new(o, "network_isolated", json_boolean(r->network_isolated));
     json_object_set_new(o, "memory_cgroup", json_boolean(r->memory_cgroup));
+    json_object_set_new(o, "fs_confined", json_boolean(r->fs_confined));
+    json_object_set_new(o, "confinement", nullable_string(r->confinement));
     json_object_set_new(o, "attempt_dir", nullable_string(attempt_dir));
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     if (text)
@@ -69,8 +72,10 @@ static void print_list(const char *title, char **items, size_t n)
     if (!n)
         return;
     printf("%-14s", title);
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", items[i]);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", stdout);
+        term_put(stdout, items[i], true); /* file names the script chose */
+    }
     printf("\n");
 }
 
@@ -97,6 +102,8 @@ static void print_human(const struct exec_result *r, const char *attempt_dir)
     else
         printf("submission:   written (in a temporary folder; use --keep DIR to keep it)\n");
     printf("network:      %s\n", r->network_isolated ? "isolated" : "not isolated");
+    if (r->confinement)
+        printf("confinement:  %s\n", r->confinement);
     print_list("files read:", r->files_read, r->nfiles_read);
     print_list("reads denied:", r->files_blocked, r->nfiles_blocked);
     print_list("writes denied:", r->writes_blocked, r->nwrites_blocked);
@@ -108,7 +115,9 @@ static void print_human(const struct exec_result *r, const char *attempt_dir)
         const char *tail = r->stderr_tail;
         size_t len = strlen(tail);
         const char *from = len > 2000 ? tail + len - 2000 : tail;
-        printf("--- end of stderr ---\n%s%s", from, tail[len - 1] == '\n' ? "" : "\n");
+        printf("--- end of stderr ---\n");
+        term_put(stdout, from, false);
+        fputs(tail[len - 1] == '\n' ? "" : "\n", stdout);
     }
 }
 
@@ -185,8 +194,19 @@ int cmd_exec(int argc, char **argv)
         "exec", "[options] TASK SCRIPT.py",
         "Runs SCRIPT.py in the sandbox the pipeline uses: the task's visible data\n"
         "as ./input (read-only), ./final/ for the submission, limits on time,\n"
-        "memory, processes, file size and output, no network unless allowed, and\n"
-        "no reads outside the data, the attempt folder and the Python installation.\n"
+        "memory, processes, file size and output, and no network unless allowed.\n"
+        "Files are confined by the kernel, for the script and everything it starts\n"
+        "(shells, python3 -S/-I, ctypes), as strongly as the machine allows:\n"
+        "  as root: new mount+pid(+network) namespaces and a new root holding only\n"
+        "    the Python installation and system folders (read-only), a minimal /etc\n"
+        "    (no shadow) and /dev, the data read-only, the attempt folder read-write\n"
+        "    and a private /tmp; the script runs as uid 65534 with no capabilities,\n"
+        "    no_new_privs, a seccomp filter, and Landlock where the kernel has it;\n"
+        "  not root, user namespaces allowed: the same, the uid mapped to 65534;\n"
+        "  no namespaces but Landlock: reads of the same paths only, writes to the\n"
+        "    attempt folder only (no private /tmp: writes there are refused);\n"
+        "  neither: only the Python start-up hook, which a subprocess or ctypes can\n"
+        "    bypass; the verdict's `confinement:` line says which layers held.\n"
         "Prints the verdict; exits 0 when the script exited 0, 1 otherwise.",
         opts, 2, 2,
     };

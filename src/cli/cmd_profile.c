@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "task/profile.h"
 #include "task/task.h"
+#include "util/termtext.h"
 
 #define DEFAULT_MAX_BYTES 8192
 
@@ -18,19 +19,29 @@ static void print_list(const char *label, char *const *v, size_t n)
     printf("%s: ", label);
     if (n == 0)
         printf("(none)");
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", v[i]);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", stdout);
+        term_put(stdout, v[i], true);
+    }
     printf("\n");
+}
+
+/* "label: value\n" with the value (a name from the task's files) made safe. */
+static void print_name(const char *label, const char *value)
+{
+    printf("%s: ", label);
+    term_put(stdout, value, true);
+    putchar('\n');
 }
 
 static void print_detected(const struct task *t)
 {
-    printf("task: %s\n", t->name);
-    printf("data folder: %s\n", t->data_dir);
-    printf("description: %s\n", t->description_path ? t->description_path : "(from --goal)");
-    printf("train: %s\n", t->train ? t->train->rel_path : "(not found)");
-    printf("test: %s\n", t->test ? t->test->rel_path : "(not found)");
-    printf("sample submission: %s\n", t->sample_submission ? t->sample_submission->rel_path : "(not found)");
+    print_name("task", t->name);
+    print_name("data folder", t->data_dir);
+    print_name("description", t->description_path ? t->description_path : "(from --goal)");
+    print_name("train", t->train ? t->train->rel_path : "(not found)");
+    print_name("test", t->test ? t->test->rel_path : "(not found)");
+    print_name("sample submission", t->sample_submission ? t->sample_submission->rel_path : "(not found)");
     print_list("id columns", t->id_columns, t->n_id_columns);
     print_list("prediction columns", t->target_columns, t->n_target_columns);
     print_list("train targets", t->train_targets, t->n_train_targets);
@@ -98,7 +109,7 @@ static int run(const struct cli_args *args, bool json, const char *max_bytes_tex
     } else {
         print_detected(t);
         char *md = profile_to_markdown(p, (size_t)max_bytes);
-        fputs(md, stdout);
+        term_put(stdout, md, false); /* column names and values come from the files */
         free(md);
     }
     profile_free(p);

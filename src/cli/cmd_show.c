@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "store/store.h"
 #include "util/mem.h"
+#include "util/termtext.h"
 #include "util/timeutil.h"
 
 #define TAIL_LINES 25
@@ -106,8 +107,10 @@ static void print_node_line(json_t *node, int depth, int label_width)
     format_step(node, step, sizeof step);
     node_summary(node, summary, sizeof summary);
     format_score(json_object_get(node, "score"), score, sizeof score);
-    printf("%-*s %-10s %-4s %-7s %-40s %10s  %s", label_width, label, str(node, "stage"), lane, step, summary,
-           score, str(node, "status"));
+    char *safe_summary = term_safe(summary, true); /* a model name or plan line from the LLM */
+    printf("%-*s %-10s %-4s %-7s %-40s %10s  %s", label_width, label, str(node, "stage"), lane, step,
+           safe_summary, score, str(node, "status"));
+    free(safe_summary);
     if (json_is_integer(json_object_get(node, "parent2_id")))
         printf("  (+#%lld)", integer(node, "parent2_id"));
     putchar('\n');
@@ -268,7 +271,8 @@ static void print_section(const char *title, const char *text)
 {
     if (!text || !*text)
         return;
-    printf("\n--- %s ---\n%s", title, text);
+    printf("\n--- %s ---\n", title);
+    term_put(stdout, text, false); /* code and plans written by an LLM */
     if (text[strlen(text) - 1] != '\n')
         putchar('\n');
 }
@@ -293,7 +297,9 @@ static void print_tail(const char *label, const char *text, int lines)
     printf("    %s%s:\n", label, p > text ? " (end)" : "");
     while (p < end) {
         size_t n = strcspn(p, "\n");
-        printf("      %.*s\n", (int)n, p);
+        char *line = term_safe_n(p, n, true);
+        printf("      %s\n", line);
+        free(line);
         p += n + (p[n] == '\n');
     }
 }
@@ -306,7 +312,8 @@ static void print_list(const char *label, json_t *items)
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item) {
-        printf("%s %s", i ? "," : "", json_string_value(item) ? json_string_value(item) : "?");
+        printf("%s ", i ? "," : "");
+        term_put(stdout, json_string_value(item) ? json_string_value(item) : "?", true);
     }
     putchar('\n');
 }
@@ -325,6 +332,8 @@ static void print_execution(json_t *e)
            json_is_true(json_object_get(e, "has_submission")) ? "yes" : "no",
            json_is_true(json_object_get(e, "output_truncated")) ? ", output truncated" : "");
     printf("    key %s, attempt %s\n", str(e, "exec_key"), str(e, "attempt_dir"));
+    if (*str(e, "confinement"))
+        printf("    sandbox: %s\n", str(e, "confinement"));
     print_list("files read", json_object_get(e, "files_read"));
     print_list("files blocked", json_object_get(e, "files_blocked"));
     print_tail("stdout", str(e, "stdout_tail"), TAIL_LINES);
@@ -374,10 +383,16 @@ static void print_node(json_t *node)
         }
         putchar('\n');
     }
-    if (*str(node, "model_name"))
-        printf("model    %s\n", str(node, "model_name"));
-    if (*str(node, "note"))
-        printf("note     %s\n", str(node, "note"));
+    if (*str(node, "model_name")) {
+        printf("model    ");
+        term_put(stdout, str(node, "model_name"), true);
+        putchar('\n');
+    }
+    if (*str(node, "note")) {
+        printf("note     ");
+        term_put(stdout, str(node, "note"), true);
+        putchar('\n');
+    }
     print_section("plan", str(node, "plan"));
     print_section("block before", str(node, "block_before"));
     print_section("block after", str(node, "block_after"));

@@ -14,9 +14,17 @@
  * process-count limit, a file-size limit, capped output, thread-count
  * variables set to the slot's share of the cores, no network (a new network
  * namespace where the kernel permits; otherwise recorded in the result), and
- * a Python start-up hook that records every file opened and blocks reads
- * outside the attempt folder, the task's data and the interpreter's own
- * files.
+ * the files it can reach confined by the kernel for its whole process tree
+ * (confine.c): as root, new mount and pid namespaces and a new root of
+ * read-only binds (interpreter, system folders, a minimal /etc and /dev),
+ * the data read-only, the attempt folder read-write and a private /tmp,
+ * with the script as uid 65534; not root, the same in a user namespace; on
+ * top, Landlock where the kernel has it, no capabilities, no_new_privs and a
+ * seccomp filter; without namespaces, Landlock alone; without either, only
+ * the Python start-up hook, and result.confinement says so. The hook
+ * (templates/sandbox/sitecustomize.py) records every file opened (the
+ * data-usage check reads files_read) and gives Python code a clear error for
+ * reads and writes outside; it is the audit log, not the boundary.
  *
  * exec_run() returns -1 only when the run could not be set up (bad attempt
  * folder, no interpreter); every outcome of the script itself, crash or
@@ -26,11 +34,11 @@
  * v2 where our cgroup delegates them) else RLIMIT_AS / RLIMIT_NPROC (the
  * latter only for non-root users; as root there is then no process limit,
  * logged once); a network namespace where unshare() is permitted (else
- * logged once and network_isolated=false); a mount namespace where the data
- * folder is read-only and the task's private entries are covered; an empty
- * capability set. Environment: only PATH, HOME, locale, pyenv and GPU
- * variables are passed on (never API keys), plus extra_env. Details in
- * run.c, spawn.c, cgroup.c and templates/sandbox/sitecustomize.py.
+ * logged once and network_isolated=false); the strongest confinement the
+ * machine allows (probed once per process). Environment: only PATH, HOME, locale, pyenv and GPU
+ * variables are passed on (never API keys), plus extra_env; HOME is
+ * ATTEMPT/tmp when the files are confined. Details in run.c, spawn.c,
+ * confine.c, cgroup.c and templates/sandbox/sitecustomize.py.
  *
  * Thread-safe: several threads may call exec_run() at once (the pool does). */
 #ifndef MLESTAR_EXEC_EXEC_H
@@ -109,6 +117,11 @@ struct exec_result {
     bool network_isolated;         /* the script had no network: false when it was allowed,
                                       or asked for but not possible here */
     bool memory_cgroup;            /* the memory limit was a cgroup, not RLIMIT_AS */
+    bool fs_confined;              /* the kernel confined the files it could reach (namespaces
+                                      and a new root, or Landlock); false: the hook only */
+    char *confinement;             /* the layers in force, e.g. "mount-ns+pivot_root, pid-ns,
+                                      landlock v7, seccomp, uid 65534"; NULL when a pool job
+                                      was cancelled before it started */
 };
 
 int exec_run(const struct exec_request *req, struct exec_result *res, struct err *err);

@@ -4,6 +4,9 @@
  *   capture.c    one output stream: file with a byte cap, in-memory tail, score scan
  *   workspace.c  the attempt folder (script, input/ view, final/, hook)
  *   cgroup.c     per-run cgroups (memory, pids): limits, kill, peak, OOM
+ *   confine.c    the kernel's confinement: namespaces + new root, Landlock,
+ *                ids and capabilities, seccomp; probed once per process
+ *   pyroots.c    the folders an interpreter reads its own files from
  *   spawn.c      the sentinel and child processes (async-signal-safe code only)
  *   run.c        exec_run(): set up, supervise, kill, verdict
  *   pyenv.c      interpreter discovery, exec_default_python()
@@ -66,6 +69,8 @@ struct workspace {
     char *dir;                 /* absolute, symlink-free attempt folder */
     char *script_path;         /* dir/solution.py */
     char *hook_dir;            /* dir/.sandbox */
+    char *root_dir;            /* dir/.sandbox/root: where the confined root is built */
+    char *working_dir;         /* dir/working */
     char *tmp_dir;             /* dir/tmp (TMPDIR) */
     char *files_read_path;     /* dir/files_read.txt */
     char *stdout_path;
@@ -107,9 +112,103 @@ bool cgroup_oom_killed(const struct exec_cgroup *cg);
 /* Removes the cgroups (they must be empty). */
 void cgroup_destroy(struct exec_cgroup *cg);
 
+/* ---- pyroots.c ---- */
+
+struct pyroots {
+    char **dirs;               /* absolute folders (realpaths, and the named paths) */
+    size_t ndirs;
+    char *userbase;            /* site.USER_BASE when the user site is on sys.path; else NULL */
+};
+
+/* The interpreter's folders, asked once per process and interpreter; never
+ * NULL (empty when it would not say); do not free. Thread-safe. */
+const struct pyroots *pyroots_get(const char *python);
+
+/* ---- confine.c ---- */
+
+enum confine_mode {
+    CONFINE_NONE,              /* the start-up hook only */
+    CONFINE_LANDLOCK,          /* Landlock without namespaces */
+    CONFINE_USERNS,            /* user + mount + pid namespaces, new root, uid mapped */
+    CONFINE_ROOT               /* mount + pid namespaces as root, new root, uid 65534 */
+};
+
+struct confine_caps {
+    enum confine_mode mode;    /* the strongest that works here */
+    int landlock_abi;          /* 0 = none */
+    bool seccomp;              /* the filter was built */
+};
+
+/* What this machine allows (probed once per process; thread-safe). */
+const struct confine_caps *confine_probe(void);
+
+enum view_kind {
+    VIEW_RO,                   /* read-only bind of the same path */
+    VIEW_RW,                   /* read-write bind (the attempt folder) */
+    VIEW_HIDE_DIR,             /* an empty, unreadable tmpfs over it */
+    VIEW_HIDE_FILE,            /* /dev/null over it */
+    VIEW_TMPFS,                /* a fresh tmpfs (data: its options) */
+    VIEW_SYMLINK,              /* a symlink (data: the target) */
+    VIEW_FILE,                 /* a small file (data: its content) */
+    VIEW_DEV,                  /* a bind of a device node */
+    VIEW_PROC,                 /* a fresh procfs of the new pid namespace */
+    VIEW_DIRONLY,              /* a folder made in the new root, no mount */
+    VIEW_LLONLY,               /* a Landlock rule only */
+    VIEW_SEAL                  /* last: a recursive read-only bind of a folder onto itself */
+};
+
+struct view_entry {
+    enum view_kind kind;
+    char *path;                /* the path the script sees (and the bind source) */
+    char *dst;                 /* where it is made: new_root + path */
+    char *data;
+    bool is_dir;               /* VIEW_RO: a folder (else a file) */
+    bool ro_after;             /* remounted read-only once everything is in place */
+    unsigned long long ll_access; /* Landlock rights on path (0: no rule) */
+};
+
+struct confine_input {
+    const char *attempt, *input_dir, *hook_dir;
+    const char *new_root;      /* an empty folder to build the root on */
+    const char *data_real;     /* may be NULL */
+    const struct task *task;   /* may be NULL */
+    const struct pyroots *pyroots;
+    bool network;
+};
+
+/* Prepared before fork; the child only reads it. */
+struct confine_plan {
+    enum confine_mode mode;
+    int landlock_abi;          /* 0: no Landlock layer */
+    bool seccomp;
+    bool drop_uid;             /* setresuid/setresgid to uid/gid (mlestar is root) */
+    unsigned uid, gid;         /* the script's ids (inside the user namespace for USERNS) */
+    char *uid_map, *gid_map;   /* CONFINE_USERNS */
+    char *new_root;            /* NULL without namespaces */
+    struct view_entry *v;      /* sorted by path: parents before children */
+    size_t nv, cap;
+    char *data_paths;          /* the data folders, ':'-separated (for the hook) */
+    char *summary;             /* "mount-ns+pivot_root, pid-ns, landlock v7, seccomp, uid 65534" */
+};
+
+int confine_plan_build(struct confine_plan *cp, const struct confine_input *in, struct err *err);
+void confine_plan_free(struct confine_plan *cp);
+/* Child side, async-signal-safe; each returns 0 or an errno and names the
+ * step in *what. confine_enter: in the new namespaces, builds the root and
+ * pivots into it (nothing without namespaces). confine_restrict: drops
+ * capabilities (and the uid), sets no_new_privs, applies Landlock.
+ * confine_seccomp: loads the filter (call it last before execve). */
+int confine_enter(const struct confine_plan *cp, const char **what);
+int confine_restrict(const struct confine_plan *cp, const char **what);
+int confine_seccomp(const struct confine_plan *cp);
+
 /* ---- spawn.c ---- */
 
-enum spawn_record_kind { SPAWN_STARTED = 1, SPAWN_EXITED = 2, SPAWN_FORK_FAILED = 3 };
+/* SPAWN_SCRIPT_EXITED: with namespaces the sentinel's child is the pid
+ * namespace's init, and the init reports the script's own wait status. */
+enum spawn_record_kind {
+    SPAWN_STARTED = 1, SPAWN_EXITED = 2, SPAWN_FORK_FAILED = 3, SPAWN_SCRIPT_EXITED = 4
+};
 
 struct spawn_record {
     int kind;
@@ -127,11 +226,7 @@ struct spawn_plan {
     int gate_r, gate_w;        /* the child's Python waits on gate_r (as fd 3) */
     int cg_fds[2];             /* cgroup.procs of the run, opened for writing */
     bool new_netns;
-    bool new_mntns;            /* read-only data, hidden private entries */
-    const char *ro_dir;        /* bind read-only; may be NULL */
-    char *const *hide;         /* entries to cover (tmpfs / /dev/null) */
-    const bool *hide_is_dir;
-    size_t nhide;
+    const struct confine_plan *confine;
     long long rlimit_as;       /* 0 = leave */
     long long rlimit_fsize;    /* 0 = leave */
     long rlimit_nproc;         /* 0 = leave */

@@ -52,7 +52,7 @@
 #define CANCEL_TICK_MS 50
 #define GIVE_UP_S 10.0
 
-static atomic_bool warned_netns, warned_nproc;
+static atomic_bool warned_netns, warned_nproc, warned_unreadable;
 
 /* ---- environment ---- */
 
@@ -121,7 +121,8 @@ static double effective_timeout(const struct exec_limits *lim)
     return t;
 }
 
-static void build_env(struct strv *env, const struct exec_request *req, const struct workspace *ws)
+static void build_env(struct strv *env, const struct exec_request *req, const struct workspace *ws,
+                      const struct confine_plan *cp, const struct pyroots *roots)
 {
     static const char *const passed[] = {
         "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYENV_ROOT",
@@ -136,8 +137,11 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
         if (v)
             strv_set(env, *k, v);
     }
-    if (!getenv("HOME"))
-        strv_set(env, "HOME", ws->dir);
+    bool confined = cp->mode != CONFINE_NONE;
+    if (!getenv("HOME") || confined)
+        strv_set(env, "HOME", confined ? ws->tmp_dir : ws->dir); /* the real one is out of sight */
+    if (confined && roots->userbase)
+        strv_set(env, "PYTHONUSERBASE", roots->userbase);
     char threads[16];
     snprintf(threads, sizeof threads, "%d", req->limits.threads > 0 ? req->limits.threads : 1);
     for (const char *const *k = thread_vars; *k; k++)
@@ -162,7 +166,10 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
     strv_set(env, "MLESTAR_SANDBOX_GATE_FD", "3");
     strv_set(env, "MLESTAR_SANDBOX_ROOT", ws->dir);
     strv_set(env, "MLESTAR_SANDBOX_LOG", ws->files_read_path);
-    strv_set(env, "MLESTAR_SANDBOX_DATA", ws->data_real ? ws->data_real : "");
+    strv_set(env, "MLESTAR_SANDBOX_DATA", cp->data_paths);
+    strv_set(env, "MLESTAR_SANDBOX_KERNEL", confined ? "1" : "0");
+    strv_set(env, "MLESTAR_SANDBOX_PRIVATE_TMP",
+             cp->mode == CONFINE_ROOT || cp->mode == CONFINE_USERNS ? "1" : "0");
     char *deny = join_deny(ws);
     strv_set(env, "MLESTAR_SANDBOX_DENY", deny);
     free(deny);
@@ -178,6 +185,7 @@ struct run {
     const struct exec_request *req;
     const volatile int *cancel2;
     struct workspace ws;
+    struct confine_plan confine;
     struct exec_cgroup cg;
     struct capture out, errs;
     struct capture_budget budget;
@@ -187,8 +195,8 @@ struct run {
     double start, end, deadline, grace_deadline, kill_started, last_kill;
     double timeout_s;           /* effective_timeout() when it started; 0 = none */
     bool out_eof, err_eof, status_eof;
-    bool child_exited, timed_out, cancelled, gave_up;
-    int child_status;
+    bool child_exited, timed_out, cancelled, gave_up, have_script_status;
+    int child_status, script_status;
     int fork_errno;
     int kill_rounds;
 };
@@ -336,10 +344,15 @@ static void read_status(struct run *r, double now)
         return;
     if (rec.kind == SPAWN_STARTED) {
         r->child = rec.value;
+    } else if (rec.kind == SPAWN_SCRIPT_EXITED) {
+        r->have_script_status = true;
+        r->script_status = rec.value;
+        r->end = now;
     } else if (rec.kind == SPAWN_EXITED) {
         r->child_exited = true;
-        r->child_status = rec.value;
-        r->end = now;
+        r->child_status = r->have_script_status ? r->script_status : rec.value;
+        if (!r->have_script_status)
+            r->end = now;
     } else if (rec.kind == SPAWN_FORK_FAILED) {
         r->fork_errno = rec.value;
     }
@@ -433,7 +446,8 @@ static void plan_limits(struct run *r, struct spawn_plan *plan, struct exec_resu
         }
     }
     bool isolate = !lim->network;
-    if (isolate && !spawn_netns_supported()) {
+    bool with_ns = r->confine.mode == CONFINE_ROOT || r->confine.mode == CONFINE_USERNS;
+    if (isolate && !with_ns && !spawn_netns_supported()) {
         if (!atomic_exchange(&warned_netns, true))
             log_warn("exec: cannot create a network namespace here (unshare(CLONE_NEWNET) is not "
                      "permitted): scripts CAN reach the network");
@@ -481,15 +495,14 @@ static int launch(struct run *r, const char *python, struct exec_result *res, st
         err_sys(err, errno, "cannot open /dev/null");
         goto out;
     }
-    build_env(&env, r->req, &r->ws);
+    build_env(&env, r->req, &r->ws, &r->confine, pyroots_get(python));
     char *argv[] = {(char *)python, r->ws.script_path, NULL};
     struct spawn_plan plan = {
         .python = python, .argv = argv, .envp = env.v, .cwd = r->ws.dir,
         .out_w = out[1], .err_w = errp[1], .devnull = devnull, .status_w = st[1],
         .gate_r = gate[0], .gate_w = gate[1],
         .cg_fds = {r->cg.join_fds[0], r->cg.join_fds[1]},
-        .new_mntns = true, .ro_dir = r->ws.data_real,
-        .hide = r->ws.deny, .hide_is_dir = r->ws.deny_is_dir, .nhide = r->ws.ndeny,
+        .confine = &r->confine,
     };
     plan_limits(r, &plan, res);
     capture_init(&r->out, out_file, true);
@@ -514,6 +527,39 @@ out:
     cgroup_close_join(&r->cg);
     strv_free(&env);
     return rc;
+}
+
+/* The kernel's view of the attempt (confine.c); as root the script runs as
+ * uid 65534, so the folders it writes become that uid's (root still reads
+ * and cleans them afterwards). */
+static int prepare_confinement(struct run *r, const char *python, struct err *err)
+{
+    struct confine_input in = {
+        .attempt = r->ws.dir, .input_dir = r->ws.input_dir, .hook_dir = r->ws.hook_dir,
+        .new_root = r->ws.root_dir, .data_real = r->ws.data_real, .task = r->req->task,
+        .pyroots = pyroots_get(python), .network = r->req->limits.network,
+    };
+    if (confine_plan_build(&r->confine, &in, err) < 0)
+        return -1;
+    if (!r->confine.drop_uid)
+        return 0;
+    const struct task *t = r->req->task;
+    const struct task_file *probe[] = {t ? t->train : NULL, t ? t->test : NULL,
+                                       t ? t->sample_submission : NULL};
+    for (size_t i = 0; i < 3; i++) {
+        struct stat st;
+        if (probe[i] && probe[i]->abs_path && stat(probe[i]->abs_path, &st) == 0 &&
+            !(st.st_mode & S_IROTH) && !atomic_exchange(&warned_unreadable, true))
+            log_warn("exec: %s is not readable by others, and scripts run as uid %u: make the "
+                     "task's data world-readable (chmod -R o+rX)", probe[i]->abs_path, r->confine.uid);
+    }
+    const char *const owned[] = {r->ws.dir, r->ws.final_dir, r->ws.working_dir, r->ws.tmp_dir,
+                                 r->ws.files_read_path};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (chown(owned[i], r->confine.uid, r->confine.gid) < 0)
+            return err_sys(err, errno, "cannot give %s to uid %u (the script's)", owned[i],
+                           r->confine.uid);
+    return 0;
 }
 
 /* ---- verdict ---- */
@@ -563,6 +609,8 @@ static void decide(struct run *r, struct exec_result *res, const struct rusage *
 
 static void collect(struct run *r, struct exec_result *res)
 {
+    res->confinement = xstrdup(r->confine.summary);
+    res->fs_confined = r->confine.mode != CONFINE_NONE;
     capture_finish(&r->out);
     capture_finish(&r->errs);
     res->output_truncated = r->out.truncated || r->errs.truncated;
@@ -601,6 +649,11 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
         workspace_free(&r.ws);
         return -1;
     }
+    if (prepare_confinement(&r, python, err) < 0) {
+        confine_plan_free(&r.confine);
+        workspace_free(&r.ws);
+        return -1;
+    }
     double t_ws = time_mono();
     cgroup_setup(&r.cg, req->limits.memory_bytes, req->limits.max_procs);
     double t_cg = time_mono();
@@ -608,6 +661,7 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
         capture_finish(&r.out);
         capture_finish(&r.errs);
         cgroup_destroy(&r.cg);
+        confine_plan_free(&r.confine);
         workspace_free(&r.ws);
         return -1;
     }
@@ -632,6 +686,7 @@ int exec_run_with_cancel(const struct exec_request *req, const volatile int *can
         rc = err_sys(err, r.fork_errno, "cannot start the script %s", r.ws.script_path);
         exec_result_free(res);
     }
+    confine_plan_free(&r.confine);
     workspace_free(&r.ws);
     return rc;
 }
@@ -657,6 +712,7 @@ void exec_result_free(struct exec_result *res)
     free(res->stdout_tail);
     free(res->stderr_tail);
     free(res->submission_path);
+    free(res->confinement);
     free_list(res->files_read, res->nfiles_read);
     free_list(res->files_blocked, res->nfiles_blocked);
     free_list(res->writes_blocked, res->nwrites_blocked);

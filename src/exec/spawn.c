@@ -19,16 +19,28 @@
  * line, and the migration's cost (an RCU grace period on cgroup v1) is
  * hidden behind the interpreter's start-up instead of added to it.
  *
- * The child, before execve: its own process group; dies with the sentinel
- * (PR_SET_PDEATHSIG); a new network namespace (only a downed loopback)
- * unless the network is allowed; a new mount namespace, where possible, in
- * which the data folder is re-mounted read-only and the task's private
- * entries are covered by empty mounts; rlimits (file size, core 0, and
+ * With namespaces (confine.c: as root, or in a user namespace) the child is
+ * cloned into new mount, pid, IPC (and network) namespaces and becomes the
+ * init of its pid namespace:
+ *
+ *   sentinel ── clone(NEW*) ──► init (pid 1) ── fork ──► script ── execve ──► python
+ *
+ * the init builds the new root and pivots into it, forks the script, moves
+ * it into the cgroups and opens its gate (the same overlap with Python's
+ * start-up), reports the script's wait status (SPAWN_SCRIPT_EXITED) and
+ * exits, which makes the kernel kill everything left in the namespace.
+ * Without namespaces the child itself becomes the script and the sentinel
+ * moves it, as above.
+ *
+ * The script, before execve: its own process group (the init's, under a pid
+ * namespace); dies with the sentinel (PR_SET_PDEATHSIG); a new network
+ * namespace unless the network is allowed; rlimits (file size, core 0, and
  * address space / process count when there is no cgroup for them); default
- * signal dispositions; the capability bounding set emptied and
- * no_new_privs, so even as root the script cannot mount, unshare, configure
- * the network or undo the above; then stdin from /dev/null, stdout/stderr to
- * the runner's pipes, the gate on fd 3, and every other descriptor closed.
+ * signal dispositions; then confine_restrict(): the capability bounding set
+ * emptied, uid/gid 65534 with no groups when mlestar is root, no
+ * capabilities, no_new_privs, Landlock; stdin from /dev/null, stdout/stderr
+ * to the runner's pipes, the gate on fd 3, every other descriptor closed;
+ * last the seccomp filter.
  *
  * Both processes are forked from a multi-threaded program, so this file
  * only uses async-signal-safe calls after fork: no malloc, no stdio, no
@@ -109,40 +121,10 @@ static void close_all_but(int *keep, int n)
     close_from(next);
 }
 
-static void drop_capabilities(void)
-{
-    for (int cap = 0; cap <= 63; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
-            break;
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    memset(data, 0, sizeof data);
-    syscall(SYS_capset, &hdr, data);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
 static void set_limit(int resource, long long value)
 {
     struct rlimit rl = {(rlim_t)value, (rlim_t)value};
     setrlimit(resource, &rl);
-}
-
-static void private_mounts(const struct spawn_plan *p)
-{
-    if (unshare(CLONE_NEWNS) < 0)
-        return;
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        return;
-    if (p->ro_dir && mount(p->ro_dir, p->ro_dir, NULL, MS_BIND | MS_REC, NULL) == 0)
-        mount(NULL, p->ro_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
-    for (size_t i = 0; i < p->nhide; i++) {
-        if (p->hide_is_dir[i])
-            mount("tmpfs", p->hide[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=4k,mode=000");
-        else
-            mount("/dev/null", p->hide[i], NULL, MS_BIND, NULL);
-    }
 }
 
 static void reset_signals(void)
@@ -179,17 +161,15 @@ static int lift(const struct spawn_plan *p, int fd)
     return high;
 }
 
-/* The child: never returns. */
-static void child_main(const struct spawn_plan *p, pid_t sentinel)
+static bool with_namespaces(const struct spawn_plan *p)
 {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != sentinel)
-        _exit(127);
-    if (p->new_netns && unshare(CLONE_NEWNET) < 0)
-        fail_child(p, "isolating the network (unshare CLONE_NEWNET)", errno);
-    if (p->new_mntns)
-        private_mounts(p);
+    return p->confine->mode == CONFINE_ROOT || p->confine->mode == CONFINE_USERNS;
+}
+
+/* The script's process: limits, ids, Landlock, descriptors, seccomp, exec.
+ * gate_fd >= 0: the hook waits on it (fd 3) before the script's first line. */
+static void script_main(const struct spawn_plan *p, int gate_fd)
+{
     set_limit(RLIMIT_CORE, 0);
     if (p->rlimit_fsize > 0)
         set_limit(RLIMIT_FSIZE, p->rlimit_fsize);
@@ -198,22 +178,80 @@ static void child_main(const struct spawn_plan *p, pid_t sentinel)
     if (p->rlimit_nproc > 0)
         set_limit(RLIMIT_NPROC, p->rlimit_nproc);
     reset_signals();
-    drop_capabilities();
+    const char *what = "";
+    int e = confine_restrict(p->confine, &what);
+    if (e)
+        fail_child(p, what, e);
     if (chdir(p->cwd) < 0)
         fail_child(p, "entering the attempt folder", errno);
     int in = lift(p, p->devnull), out = lift(p, p->out_w), errfd = lift(p, p->err_w);
-    int gate = lift(p, p->gate_r);
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 || dup2(gate, 3) < 0)
+    int gate = gate_fd >= 0 ? lift(p, gate_fd) : -1;
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 || (gate >= 0 && dup2(gate, 3) < 0))
         fail_child(p, "redirecting output", errno);
-    close_from(4);
+    close_from(gate >= 0 ? 4 : 3);
+    if ((e = confine_seccomp(p->confine)) != 0)
+        fail_child(p, "loading the seccomp filter", e);
     execve(p->python, p->argv, p->envp);
-    int e = errno;
+    e = errno;
     put(2, "mlestar sandbox: cannot execute ");
     put(2, p->python);
     put(2, ": errno ");
     put_int(2, e);
     put(2, "\n");
     _exit(127);
+}
+
+static void join_cgroups_and_open_gate(const struct spawn_plan *p, pid_t child);
+
+/* The init of the script's pid namespace (namespace modes): builds the new
+ * root, forks the script, moves it into the run's cgroups while its Python
+ * starts (a pid written to cgroup.procs is read in the writer's pid
+ * namespace), opens its gate, reports the script's wait status and exits,
+ * which makes the kernel kill whatever is left in the namespace. It is not
+ * dumpable, so the script (same uid under a user namespace) cannot reach it
+ * through /proc. Never returns. */
+static void init_main(const struct spawn_plan *p)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const char *what = "";
+    int e = confine_enter(p->confine, &what);
+    if (e)
+        fail_child(p, what, e);
+    prctl(PR_SET_DUMPABLE, 0);
+    pid_t script = fork();
+    if (script < 0)
+        fail_child(p, "starting the script", errno);
+    if (script == 0)
+        script_main(p, p->gate_r);
+    join_cgroups_and_open_gate(p, script);
+    int keep[] = {p->status_w};
+    close_all_but(keep, 1);
+    static const int ignored[] = {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU, SIGTERM};
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        signal(ignored[i], SIG_IGN);
+    for (;;) {
+        int status;
+        pid_t w = waitpid(-1, &status, 0);
+        if (w == script) {
+            send_record(p->status_w, SPAWN_SCRIPT_EXITED, status);
+            _exit(0);
+        }
+        if (w < 0 && errno == ECHILD)
+            _exit(0);
+    }
+}
+
+/* The child without namespaces: never returns. */
+static void child_main(const struct spawn_plan *p, pid_t sentinel)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != sentinel)
+        _exit(127);
+    if (p->new_netns && unshare(CLONE_NEWNET) < 0)
+        fail_child(p, "isolating the network (unshare CLONE_NEWNET)", errno);
+    script_main(p, p->gate_r);
 }
 
 /* Puts the child into the run's cgroups, then opens its gate: "1" when it
@@ -268,15 +306,30 @@ static void sentinel_main(const struct spawn_plan *p, pid_t parent)
     close_all_but(keep, nkeep);
 
     pid_t self = getpid();
-    pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    long flags = 0;
+    if (with_namespaces(p))
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (p->new_netns ? CLONE_NEWNET : 0) |
+                (p->confine->mode == CONFINE_USERNS ? CLONE_NEWUSER : 0);
+    pid_t child = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (child < 0) {
         send_record(p->status_w, SPAWN_FORK_FAILED, errno);
         _exit(1);
     }
-    if (child == 0)
+    if (child == 0) {
+        if (flags)
+            init_main(p);
         child_main(p, self);
+    }
     setpgid(child, child);
-    join_cgroups_and_open_gate(p, child);
+    if (flags) { /* the init moves the script and opens the gate */
+        close(p->gate_w);
+        close(p->gate_r);
+        for (int k = 0; k < 2; k++)
+            if (p->cg_fds[k] >= 0)
+                close(p->cg_fds[k]);
+    } else {
+        join_cgroups_and_open_gate(p, child);
+    }
     send_record(p->status_w, SPAWN_STARTED, child);
     for (;;) {
         int status;

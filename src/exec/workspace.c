@@ -6,7 +6,8 @@
  *   ATTEMPT/final/            emptied before every run: the submission goes here
  *   ATTEMPT/working/          scratch space the script may keep between runs
  *   ATTEMPT/tmp/              TMPDIR, emptied before and after every run
- *   ATTEMPT/.sandbox/         the start-up hook (sitecustomize.py)
+ *   ATTEMPT/.sandbox/         the start-up hook (sitecustomize.py), and root/:
+ *                             the empty folder the confined root is built on
  *   ATTEMPT/stdout.txt, stderr.txt, files_read.txt
  *
  * input/ only ever holds files of struct task's `files` list, which
@@ -15,8 +16,8 @@
  * cannot expose answers. The private entries around the data (everything in
  * the task folder besides the data folder and the description, plus
  * answer-like names at the top of the data folder) are collected in
- * ws->deny: the hook refuses them and the child covers them with empty
- * mounts where it can. */
+ * ws->deny: the hook refuses them. The kernel's view (confine.c) mounts only
+ * the data folder itself, and covers answer-like names inside it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -208,13 +209,14 @@ int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struc
         return err_sys(err, errno, "cannot resolve attempt folder %s", attempt_dir);
     ws->script_path = fs_join(ws->dir, "solution.py");
     ws->hook_dir = fs_join(ws->dir, ".sandbox");
+    ws->root_dir = fs_join(ws->hook_dir, "root");
+    ws->working_dir = fs_join(ws->dir, "working");
     ws->tmp_dir = fs_join(ws->dir, "tmp");
     ws->files_read_path = fs_join(ws->dir, "files_read.txt");
     ws->stdout_path = fs_join(ws->dir, "stdout.txt");
     ws->stderr_path = fs_join(ws->dir, "stderr.txt");
     ws->final_dir = fs_join(ws->dir, "final");
     ws->input_dir = fs_join(ws->dir, "input");
-    char *working = fs_join(ws->dir, "working");
     int rc = fs_write_file(ws->script_path, script, strlen(script), err);
     if (rc == 0)
         rc = fs_empty_dir(ws->input_dir, err);
@@ -225,12 +227,13 @@ int workspace_prepare(struct workspace *ws, const char *attempt_dir, const struc
     if (rc == 0)
         rc = fs_empty_dir(ws->tmp_dir, err);
     if (rc == 0)
-        rc = fs_mkdir_p(working, 0755, err);
+        rc = fs_mkdir_p(ws->working_dir, 0755, err);
     if (rc == 0)
         rc = write_hook(ws, python, err);
     if (rc == 0)
+        rc = fs_mkdir_p(ws->root_dir, 0755, err);
+    if (rc == 0)
         rc = truncate_file(ws->files_read_path, err);
-    free(working);
     if (rc == 0)
         collect_private(ws, task);
     return rc;
@@ -241,6 +244,8 @@ void workspace_free(struct workspace *ws)
     free(ws->dir);
     free(ws->script_path);
     free(ws->hook_dir);
+    free(ws->root_dir);
+    free(ws->working_dir);
     free(ws->tmp_dir);
     free(ws->files_read_path);
     free(ws->stdout_path);
@@ -309,6 +314,9 @@ void workspace_read_file_log(const struct workspace *ws, struct exec_result *res
             continue;
         *tab = '\0';
         const char *kind = line, *path = tab + 1;
+        char *detail = strchr(tab + 1, '\t'); /* the errno of a refusal the kernel made */
+        if (detail)
+            *detail = '\0';
         if (!strcmp(kind, "R")) {
             if (strcmp(path, ws->script_path) != 0)
                 list_add(&res->files_read, &res->nfiles_read, relative_to_input(ws, path));

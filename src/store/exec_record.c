@@ -65,7 +65,8 @@ static char **strings_from_json(sqlite3_stmt *st, int col, size_t *n)
 #define EXEC_COLUMNS                                                                                        \
     "node_id, attempt_dir, status, exit_code, signal, timed_out, oom_killed, output_truncated, wall_s,"     \
     " cpu_s, peak_rss_bytes, stdout_path, stderr_path, stdout_tail, stderr_tail, score, has_submission,"   \
-    " submission_path, files_read, files_blocked, network_isolated, memory_cgroup, recorded_at"
+    " submission_path, files_read, files_blocked, network_isolated, memory_cgroup, recorded_at,"    \
+    " confinement"
 
 static int insert_exec(struct store *s, const char *key, int64_t node_id, const char *attempt_dir,
                        const struct exec_result *r, struct err *err)
@@ -73,7 +74,7 @@ static int insert_exec(struct store *s, const char *key, int64_t node_id, const 
     sqlite3_stmt *st;
     if (st_prepare(s,
                    "INSERT INTO executions (exec_key, " EXEC_COLUMNS ")"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                    " ON CONFLICT(exec_key) DO UPDATE SET node_id = excluded.node_id,"
                    " attempt_dir = excluded.attempt_dir, status = excluded.status,"
                    " exit_code = excluded.exit_code, signal = excluded.signal, timed_out = excluded.timed_out,"
@@ -84,7 +85,8 @@ static int insert_exec(struct store *s, const char *key, int64_t node_id, const 
                    " score = excluded.score, has_submission = excluded.has_submission,"
                    " submission_path = excluded.submission_path, files_read = excluded.files_read,"
                    " files_blocked = excluded.files_blocked, network_isolated = excluded.network_isolated,"
-                   " memory_cgroup = excluded.memory_cgroup, recorded_at = excluded.recorded_at",
+                   " memory_cgroup = excluded.memory_cgroup, recorded_at = excluded.recorded_at,"
+                   " confinement = excluded.confinement",
                    &st, err) < 0)
         return -1;
     json_t *read = string_array(r->files_read, r->nfiles_read);
@@ -114,6 +116,7 @@ static int insert_exec(struct store *s, const char *key, int64_t node_id, const 
     sqlite3_bind_int(st, i++, r->network_isolated);
     sqlite3_bind_int(st, i++, r->memory_cgroup);
     sqlite3_bind_double(st, i++, time_wall());
+    st_bind_text(st, i++, r->confinement);
     json_decref(read);
     json_decref(blocked);
     int rc = sqlite3_step(st);
@@ -166,6 +169,8 @@ static void result_from_row(sqlite3_stmt *st, struct exec_result *out)
     out->files_blocked = strings_from_json(st, 19, &out->nfiles_blocked);
     out->network_isolated = sqlite3_column_int(st, 20) != 0;
     out->memory_cgroup = sqlite3_column_int(st, 21) != 0;
+    out->confinement = st_col_strdup(st, 23);
+    out->fs_confined = out->confinement && !strstr(out->confinement, "no filesystem confinement");
 }
 
 int store_exec_lookup(struct store *s, const char *key, struct exec_result *out, struct err *err)

@@ -90,7 +90,8 @@ static const char schema_current[] =
     " files_blocked TEXT,"
     " network_isolated INTEGER,"
     " memory_cgroup INTEGER,"
-    " recorded_at REAL NOT NULL);"
+    " recorded_at REAL NOT NULL,"
+    " confinement TEXT);"
     "CREATE INDEX executions_node ON executions(node_id);"
     "CREATE TABLE llm_calls ("
     " id INTEGER PRIMARY KEY,"
@@ -133,6 +134,8 @@ static const char *const migrations[] = {
     "ALTER TABLE executions ADD COLUMN files_blocked TEXT;",
     /* 1 -> 2 */
     "ALTER TABLE llm_calls ADD COLUMN queued_s REAL;",
+    /* 2 -> 3: the sandbox layers each script ran under */
+    "ALTER TABLE executions ADD COLUMN confinement TEXT;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

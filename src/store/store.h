@@ -52,7 +52,7 @@
 #include "llm/llm.h"
 #include "util/err.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_DB_NAME "run.db"
 #define STORE_EVENTS_NAME "events.jsonl"
 

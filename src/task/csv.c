@@ -64,6 +64,10 @@ struct csv_reader {
 
     size_t line;               /* physical line where the next record starts */
     struct csv_record_info info;
+
+    size_t record_max;         /* raw bytes one record may take (csv_set_limits) */
+    size_t fields_max;         /* fields one record may have */
+    bool too_wide;             /* the record being parsed has more than fields_max fields */
 };
 
 enum parse_result { PARSE_RECORD, PARSE_NEED_MORE, PARSE_END };
@@ -76,6 +80,8 @@ static struct csv_reader *reader_new(size_t block)
     r->raw = xmalloc(r->raw_cap);
     r->line = 1;
     r->stop = ~0ULL;
+    r->record_max = CSV_RECORD_MAX;
+    r->fields_max = CSV_FIELDS_MAX;
     return r;
 }
 
@@ -138,6 +144,17 @@ void csv_set_block_size(struct csv_reader *r, size_t bytes)
     r->raw = xmalloc(r->raw_cap);
 }
 
+static int record_too_long(const struct csv_reader *r, struct err *err)
+{
+    size_t mb = r->record_max >> 20;
+    if (mb)
+        return err_set(err, "%s: line %zu is longer than %zu MB, the CSV reader's limit for one "
+                            "record (CSV_RECORD_MAX): not a table this reader takes",
+                       r->path ? r->path : "CSV input", r->line, mb);
+    return err_set(err, "%s: line %zu is longer than %zu bytes, the CSV reader's limit for one record",
+                   r->path ? r->path : "CSV input", r->line, r->record_max);
+}
+
 /* Moves the unread tail to the front, grows the block if the tail fills it,
  * and reads as much as fits. Returns -1 on a read error. */
 static int refill(struct csv_reader *r, struct err *err)
@@ -148,8 +165,10 @@ static int refill(struct csv_reader *r, struct err *err)
         r->end -= r->start;
         r->start = 0;
     }
+    if (r->started && r->end > r->record_max) /* all of it is one record, still not complete */
+        return record_too_long(r, err);
     if (r->end == r->raw_cap) {
-        r->raw_cap *= 2;
+        r->raw_cap = r->raw_cap * 2 < r->record_max ? r->raw_cap * 2 : r->record_max + 1;
         r->raw = xrealloc(r->raw, r->raw_cap);
     }
     while (r->end < r->raw_cap && !r->eof) {
@@ -236,8 +255,15 @@ size_t csv_utf8_clip(const char *s, size_t len, size_t max)
 
 static struct csv_field *add_field(struct csv_reader *r, size_t nf)
 {
-    if (nf == r->fields_cap) {
-        r->fields_cap = r->fields_cap ? r->fields_cap * 2 : 64;
+    if (nf >= r->fields_max) { /* parse on into one scratch slot; csv_next() refuses the record */
+        r->too_wide = true;
+        nf = r->fields_max;
+    }
+    if (nf >= r->fields_cap) {
+        size_t cap = r->fields_cap ? r->fields_cap * 2 : 64;
+        if (cap > r->fields_max + 1)
+            cap = r->fields_max + 1;
+        r->fields_cap = cap > nf ? cap : nf + 1;
         r->fields = xrealloc(r->fields, r->fields_cap * sizeof *r->fields);
     }
     return &r->fields[nf];
@@ -609,7 +635,17 @@ int csv_next(struct csv_reader *r, const struct csv_field **fields, size_t *nfie
         return 0;
     for (;;) {
         size_t nf = 0;
+        r->too_wide = false;
+        unsigned long long begin = r->consumed + r->start;
         enum parse_result res = parse_record(r, &nf);
+        if (res == PARSE_RECORD && r->consumed + r->start - begin > r->record_max) {
+            r->line = r->info.line;
+            return record_too_long(r, err);
+        }
+        if (res == PARSE_RECORD && r->too_wide)
+            return err_set(err, "%s: line %zu has more than %zu fields, the CSV reader's limit "
+                                "(CSV_FIELDS_MAX)", r->path ? r->path : "CSV input", r->info.line,
+                           r->fields_max);
         if (res == PARSE_RECORD) {
             *fields = r->fields;
             *nfields = nf;
@@ -620,6 +656,19 @@ int csv_next(struct csv_reader *r, const struct csv_field **fields, size_t *nfie
         if (refill(r, err) < 0)
             return -1;
     }
+}
+
+void csv_set_limits(struct csv_reader *r, size_t record_bytes, size_t fields)
+{
+    if (record_bytes >= 4)
+        r->record_max = record_bytes;
+    if (fields >= 1)
+        r->fields_max = fields;
+}
+
+size_t csv_memory(const struct csv_reader *r)
+{
+    return r->raw_cap + r->rec_cap + r->fields_cap * sizeof *r->fields;
 }
 
 const struct csv_record_info *csv_info(const struct csv_reader *r)

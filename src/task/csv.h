@@ -42,6 +42,14 @@ struct csv_record_info {
     bool lenient;          /* text followed a closing quote ("ab"c): kept, but not RFC 4180 */
 };
 
+/* Bounds (a 50 MB one-line header once took 1.75 GB to reject): a record
+ * longer than CSV_RECORD_MAX raw bytes, or with more than CSV_FIELDS_MAX
+ * fields, makes csv_next() fail with "line N is longer than 16 MB" / "has
+ * more than 1048576 fields". The reader then holds at most about
+ * 3 * record_max + 24 * fields_max bytes (csv_memory()). */
+#define CSV_RECORD_MAX ((size_t)16 << 20)
+#define CSV_FIELDS_MAX ((size_t)1 << 20)
+
 int csv_open(const char *path, struct csv_reader **out, struct err *err);
 /* Reads the records of path that start in [start, stop): start must be where
  * a record begins (or 0), and the last record is read whole even when it
@@ -57,6 +65,10 @@ int csv_open_mem(const char *data, size_t len, struct csv_reader **out);
 /* Returns 1 and the record's fields, 0 at the end, -1 on a read error. */
 int csv_next(struct csv_reader *r, const struct csv_field **fields, size_t *nfields, struct err *err);
 const struct csv_record_info *csv_info(const struct csv_reader *r);
+/* Other bounds than CSV_RECORD_MAX / CSV_FIELDS_MAX (0 keeps one). */
+void csv_set_limits(struct csv_reader *r, size_t record_bytes, size_t fields);
+/* Bytes the reader's buffers hold now. */
+size_t csv_memory(const struct csv_reader *r);
 /* Bytes consumed so far: the file offset where the next record starts. */
 unsigned long long csv_offset(const struct csv_reader *r);
 /* The physical line (1-based) where the next record starts. */

@@ -144,6 +144,17 @@ static const char *type_hint(enum config_type t)
     }
 }
 
+/* The smallest value an integer setting takes: 0, but 1 where nothing
+ * would run with 0 (a run with no lanes has no solution to submit). */
+static long int_minimum(const struct config_setting *s)
+{
+    static const char *const at_least_one[] = {"pipeline.lanes", NULL};
+    for (const char *const *n = at_least_one; *n; n++)
+        if (!strcmp(s->name, *n))
+            return 1;
+    return 0;
+}
+
 static size_t settings_count(void)
 {
     size_t n = 0;
@@ -179,8 +190,9 @@ static int set_value(struct config *cfg, const struct config_setting *s, const c
     case CONFIG_INT: {
         long n;
         rc = parse_long(value, &n);
-        if (rc == 0 && n < 0)
-            rc = -1;
+        if (rc == 0 && n < int_minimum(s))
+            return err_set(err, "%s: bad value '%s' for %s: expected an integer of at least %ld",
+                           origin, value, s->name, int_minimum(s));
         if (rc == 0)
             *(long *)f = n;
         break;

@@ -17,16 +17,25 @@ audit hook (PEP 578) that:
     and any read under $MLESTAR_SANDBOX_DENY (the task's private entries:
     answers, private/, files named like solutions);
   * refuses writes, renames, deletions and new folders outside the attempt
-    folder (its input/ view and this hook folder included), except /dev.
+    folder (its input/ view and this hook folder included), except /dev
+    (and the private /tmp and /dev/shm when $MLESTAR_SANDBOX_PRIVATE_TMP=1);
+  * when the kernel confines the script ($MLESTAR_SANDBOX_KERNEL=1), wraps
+    open(), io.open() and os.open() to record what the kernel refused
+    although the hook let it through:
+        BR <tab> path <tab> ENOENT   (or EACCES, EPERM, EROFS, ...)
+        BW <tab> path <tab> EROFS
+    (ENOENT only for paths outside the attempt folder, the data and the
+    interpreter's folders: what the confined root leaves out).
 
 Before anything else it waits on the "gate" (fd $MLESTAR_SANDBOX_GATE_FD):
 the runner writes "1" once this process sits in the run's cgroups (its
 limits apply from the script's first line), "0" when that failed.
 
-This guards against careless and leaky code, not against a determined
-attacker: ctypes or a non-Python subprocess can step around it. The other
-limits (cgroups, rlimits, network namespace, read-only data mount) are set
-by the runner in C. Keep it fast: it runs for every audit event.
+This hook is the audit log (files_read, the data-usage check) and gives
+Python code a clear error; it is not the boundary: ctypes or a non-Python
+subprocess steps around it. The boundary is the kernel's (namespaces and a
+new root, Landlock, seccomp: src/exec/confine.c), set by the runner in C.
+Keep it fast: it runs for every audit event.
 """
 import os
 import sys
@@ -80,6 +89,7 @@ def _mlestar_sandbox():
     for p in sys.path:
         if p and os.path.isabs(p) and not p.startswith(hook_dir):
             system.add(as_dir(p))
+    interp_dirs = tuple(sorted(system))
     for p in ("/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/opt/conda",
               "/var/lib/dpkg", "/run/nvidia", "/usr/local"):
         system.add(p + sep)
@@ -92,6 +102,8 @@ def _mlestar_sandbox():
     data_dirs = tuple(data_dirs)
     deny_dirs = tuple(deny_dirs)
     writable = (root_dir, "/dev/")
+    if os.environ.get("MLESTAR_SANDBOX_PRIVATE_TMP") == "1":
+        writable = writable + ("/tmp/", "/dev/shm/")
     not_writable = (input_dir, hook_dir)
     my_pid = str(os.getpid())
 
@@ -104,12 +116,12 @@ def _mlestar_sandbox():
             log_fd = -1
     seen = set()
 
-    def record(kind, path):
+    def record(kind, path, detail=None):
         key = kind + "\t" + path
         if key in seen or log_fd < 0:
             return
         seen.add(key)
-        line = key.replace("\n", "\\n") + "\n"
+        line = key.replace("\n", "\\n") + ("\t" + detail if detail else "") + "\n"
         try:
             os.write(log_fd, line.encode("utf-8", "surrogateescape"))
         except OSError:
@@ -222,6 +234,55 @@ def _mlestar_sandbox():
                         check_write(path)
 
     sys.addaudithook(hook)
+
+    if os.environ.get("MLESTAR_SANDBOX_KERNEL") != "1":
+        return
+    import builtins
+    import errno as errnos
+    import io
+    refusals = frozenset((errnos.EACCES, errnos.EPERM, errnos.EROFS, errnos.EXDEV, errnos.ENOENT,
+                          errnos.ELOOP))
+    inside = (root_dir,) + data_dirs + interp_dirs
+
+    def note_refusal(path, writing, err):
+        if err.errno not in refusals:
+            return
+        path = to_str(path)
+        if path is None:
+            return
+        if err.errno == errnos.ENOENT and (path + sep).startswith(inside):
+            return
+        record("BW" if writing else "BR", path, errnos.errorcode.get(err.errno, "?"))
+
+    def mode_writes(mode, flags):
+        if isinstance(mode, str):
+            return any(c in mode for c in "wax+")
+        return bool((flags or 0) & write_flags)
+
+    def wrap_open(real):
+        def open(file, mode="r", *args, **kwargs):
+            try:
+                return real(file, mode, *args, **kwargs)
+            except OSError as err:
+                note_refusal(file, mode_writes(mode, 0), err)
+                raise
+        open.__doc__ = real.__doc__
+        open.__wrapped__ = real
+        return open
+
+    def wrap_os_open(real):
+        def open(path, flags, *args, **kwargs):
+            try:
+                return real(path, flags, *args, **kwargs)
+            except OSError as err:
+                note_refusal(path, mode_writes(None, flags), err)
+                raise
+        open.__doc__ = real.__doc__
+        open.__wrapped__ = real
+        return open
+
+    io.open = builtins.open = wrap_open(io.open)
+    os.open = wrap_os_open(os.open)
 
 
 _mlestar_sandbox()

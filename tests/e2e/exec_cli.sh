@@ -69,4 +69,40 @@ grep -q "status:       timeout" "$work/hang.txt"
 if grep -l "$work/a4/solution[.]py" /proc/[0-9]*/cmdline 2>/dev/null | grep -q .; then
   echo "processes of the hung script survived" >&2; exit 1
 fi
+# Real ML code inside the confined root: BLAS, joblib's process pool (semaphores
+# in /dev/shm, CPU quotas), multiprocessing, xgboost and torch where installed.
+cat > "$work/ml.py" <<'PY'
+import importlib.util, multiprocessing, numpy as np, pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+X = np.random.RandomState(0).rand(200, 4); y = (X[:, 0] > 0.5).astype(int)
+print("rf", RandomForestClassifier(n_estimators=8, n_jobs=2, random_state=0).fit(X, y).score(X, y))
+with multiprocessing.Pool(2) as pool:
+    print("pool", pool.map(abs, [-1, -2]))
+if importlib.util.find_spec("xgboost"):
+    import xgboost
+    print("xgb", xgboost.XGBClassifier(n_estimators=3).fit(X, y).predict(X[:2]))
+if importlib.util.find_spec("torch"):
+    import torch
+    print("torch", torch.ones(2).sum().item())
+print("Final Validation Performance: 1")
+PY
+"$bin" exec --json "$task" "$work/ml.py" > "$work/ml.json"
+python3 - "$work/ml.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "ok", r["stderr_tail"]
+assert "rf 0." in r["stdout_tail"] or "rf 1.0" in r["stdout_tail"], r
+assert "pool [1, 2]" in r["stdout_tail"], r
+PY
+
+# exec.python naming a venv: its prefix is bound into the confined root.
+if "$MLESTAR_EXEC_PYTHON" -m venv --system-site-packages --without-pip "$work/venv" 2>/dev/null; then
+  printf 'import sys, sklearn\nprint("prefix", sys.prefix)\n' > "$work/venv.py"
+  "$bin" exec --json --set exec.python="$work/venv/bin/python" "$task" "$work/venv.py" > "$work/venv.json"
+  python3 - "$work/venv.json" "$work/venv" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "ok" and ("prefix " + sys.argv[2]) in r["stdout_tail"], r
+PY
+fi
 echo "exec_cli: ok"

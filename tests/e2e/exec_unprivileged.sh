@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # exec_unprivileged.sh - the sandbox's fallback path: `mlestar exec` run as
-# an unprivileged user (nobody, through setpriv), where it can create
-# neither namespaces nor cgroups, as on many shared machines and clusters.
-# Then the memory limit must come from RLIMIT_AS (a hog fails, reported as
-# out of memory), the network is not isolated and says so (warning and
-# verdict), the timeout still ends the whole process tree, and the
-# start-up hook still refuses reads of the task's private answers.
+# an unprivileged user (nobody, through setpriv), where it can create no
+# cgroups, as on many shared machines and clusters, and (with
+# MLESTAR_SANDBOX_WITHOUT=namespaces,landlock, the machine pretending to
+# lack them) neither namespaces nor Landlock. Then the memory limit must
+# come from RLIMIT_AS (a hog fails, reported as out of memory), the network
+# is not isolated and says so (warning and verdict), the timeout still ends
+# the whole process tree, and the start-up hook still refuses reads of the
+# task's private answers. Where user namespaces work (the default path as
+# nobody), the network is isolated and the verdict names the layers; the
+# escapes themselves are tests/e2e/exec_escape.sh.
 # Skipped unless run as root with setpriv available (it needs to drop to
 # another user).
 set -euo pipefail
@@ -35,7 +39,7 @@ PY
 cat > "$work/spy.py" <<PY
 try:
     print('READ', open('$task/private/answers.csv').read())
-except PermissionError:
+except OSError:
     print('refused')
 PY
 cat > "$work/hog.py" <<'PY'
@@ -47,6 +51,14 @@ import subprocess, time
 subprocess.Popen(['sleep', '300'])
 time.sleep(300)
 PY
+cat > "$work/ml.py" <<'PY'
+import multiprocessing, numpy as np
+from sklearn.ensemble import RandomForestClassifier
+X = np.random.RandomState(0).rand(200, 4); y = (X[:, 0] > 0.5).astype(int)
+print("rf", RandomForestClassifier(n_estimators=8, n_jobs=2, random_state=0).fit(X, y).score(X, y))
+with multiprocessing.Pool(2) as pool:
+    print("pool", pool.map(abs, [-1, -2]))
+PY
 chown nobody "$work/home"
 chmod -R a+rX "$work"
 if ! setpriv --reuid=nobody --regid=nogroup --clear-groups "$work/mlestar" --version >/dev/null 2>&1; then
@@ -57,7 +69,7 @@ fi
 # as_nobody SCRIPT ARGS... : mlestar exec --json as nobody; the verdict in $work/out.json
 as_nobody() {
   local script=$1; shift
-  HOME=$work/home MLESTAR_EXEC_PYTHON=/usr/bin/python3 \
+  HOME=$work/home MLESTAR_EXEC_PYTHON=/usr/bin/python3 MLESTAR_SANDBOX_WITHOUT=${without-namespaces,landlock} \
     setpriv --reuid=nobody --regid=nogroup --clear-groups \
     "$work/mlestar" exec --json "$@" "$task" "$work/$script" >"$work/out.json" 2>"$work/err.txt" || true
   [ -s "$work/out.json" ] || fail "$script: no verdict: $(cat "$work/err.txt")"
@@ -69,7 +81,17 @@ verdict() { # PYTHON-ASSERTION about r (the verdict)
 as_nobody good.py
 verdict 'r["status"] == "ok" and r["has_score"] and r["score"] == 0.75 and r["has_submission"]'
 verdict 'r["network_isolated"] is False and r["memory_cgroup"] is False'
+verdict 'r["fs_confined"] is False and "no filesystem confinement" in r["confinement"]'
 grep -q "scripts CAN reach the network" "$work/err.txt" || fail "no warning that the network is open"
+
+without="" as_nobody good.py   # the machine's own best: a user namespace where allowed
+if grep -q '"confinement": "user-ns' "$work/out.json"; then
+  verdict 'r["status"] == "ok" and r["network_isolated"] is True and r["fs_confined"] is True'
+  without="" as_nobody spy.py
+  verdict 'r["status"] == "ok" and "refused" in r["stdout_tail"] and "E2E-SECRET" not in r["stdout_tail"]'
+  without="" as_nobody ml.py   # BLAS, joblib workers and multiprocessing inside the user namespace
+  verdict 'r["status"] == "ok" and "rf " in r["stdout_tail"] and "pool [1, 2]" in r["stdout_tail"]'
+fi
 
 as_nobody hog.py --memory 300M
 verdict 'r["status"] == "oom" and r["oom_killed"] and "MemoryError" in r["stderr_tail"]'

@@ -359,7 +359,8 @@ static void test_looking_changes_nothing(void **state)
     free(bytes);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(old_db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "ALTER TABLE llm_calls DROP COLUMN queued_s; PRAGMA user_version = 1",
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE llm_calls DROP COLUMN queued_s; ALTER TABLE executions DROP COLUMN confinement;"
+                                          " PRAGMA user_version = 1",
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(journal_user_version(old), 1);

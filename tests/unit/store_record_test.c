@@ -23,6 +23,7 @@ static void free_result(struct exec_result *r)
     free(r->submission_path);
     free_strings(r->files_read, r->nfiles_read);
     free_strings(r->files_blocked, r->nfiles_blocked);
+    free(r->confinement);
 }
 
 static void free_reply(struct llm_reply *r)
@@ -70,6 +71,8 @@ static void test_exec_round_trip_every_field(void **state)
         .nfiles_blocked = 1,
         .network_isolated = true,
         .memory_cgroup = true,
+        .fs_confined = true,
+        .confinement = "mount-ns+pivot_root, pid-ns, landlock v7, seccomp, uid 65534",
     };
     struct exec_result out;
     assert_int_equal(store_exec_lookup(s, "lane1/t0/k0/run#0:abc", &out, &err), 0);
@@ -102,6 +105,8 @@ static void test_exec_round_trip_every_field(void **state)
     assert_string_equal(out.files_blocked[0], "/etc/passwd");
     assert_true(out.network_isolated);
     assert_true(out.memory_cgroup);
+    assert_string_equal(out.confinement, in.confinement);
+    assert_true(out.fs_confined);
     free_result(&out);
 
     /* absent values stay absent; a second save replaces the first */

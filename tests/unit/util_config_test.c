@@ -116,6 +116,35 @@ static void test_bad_env_value_is_named(void **state)
     config_free(&cfg);
 }
 
+static void test_zero_lanes_is_refused_like_negative(void **state)
+{
+    (void)state;
+    const char *bad[] = {"0", "-1"};
+    for (int i = 0; i < 2; i++) {
+        setenv("MLESTAR_PIPELINE_LANES", bad[i], 1);
+        struct config cfg;
+        struct err err = {{0}};
+        config_defaults(&cfg);
+        assert_int_equal(config_load_env(&cfg, &err), -1);
+        assert_non_null(strstr(err.msg, "pipeline.lanes"));
+        assert_int_equal(cfg.pipeline.lanes, 2);
+        config_free(&cfg);
+    }
+    setenv("MLESTAR_PIPELINE_LANES", "1", 1);
+    struct config cfg;
+    struct err err = {{0}};
+    config_defaults(&cfg);
+    assert_int_equal(config_load_env(&cfg, &err), 0);
+    assert_int_equal(cfg.pipeline.lanes, 1);
+    config_free(&cfg);
+    setenv("MLESTAR_PIPELINE_MODELS", "0", 1); /* other counts may still be 0 */
+    config_defaults(&cfg);
+    assert_int_equal(config_load_env(&cfg, &err), 0);
+    config_free(&cfg);
+    unsetenv("MLESTAR_PIPELINE_MODELS");
+    unsetenv("MLESTAR_PIPELINE_LANES");
+}
+
 static void test_durations_and_sizes(void **state)
 {
     (void)state;
@@ -251,6 +280,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_are_paper_defaults),
+        cmocka_unit_test(test_zero_lanes_is_refused_like_negative),
         cmocka_unit_test(test_every_default_parses),
         cmocka_unit_test(test_file_errors_name_file_and_line),
         cmocka_unit_test(test_precedence_file_then_env),

@@ -174,13 +174,14 @@ static int run_tool(char **argv, char **out)
 }
 
 /* Job names: "mlestar:" + the last path components of the attempt folder
- * (run/area/label), '#try', and a per-process counter; only characters
- * every Slurm tool prints back unchanged. */
+ * (its run folder, area and label: RUN/lanes/0/0003-refine), '#try', and
+ * a per-process counter; only characters every Slurm tool prints back
+ * unchanged. */
 static char *job_name(const char *attempt_dir, int try)
 {
     const char *tail = attempt_dir + strlen(attempt_dir);
     int slashes = 0;
-    while (tail > attempt_dir && slashes < 4) {
+    while (tail > attempt_dir && slashes < 5) {
         tail--;
         if (*tail == '/')
             slashes++;

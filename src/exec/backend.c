@@ -37,3 +37,13 @@ int exec_backend_run(const struct exec_request *req, const volatile int *cancel2
 {
     return current->run(req, cancel2, res, err);
 }
+
+char **exec_slurm_extra_words(const char *text, struct err *err)
+{
+    return slurm_split_words(text, err);
+}
+
+void exec_slurm_words_free(char **words)
+{
+    slurm_words_free(words);
+}

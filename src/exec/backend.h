@@ -44,6 +44,13 @@ const struct exec_backend *exec_backend_current(void);
 int exec_backend_run(const struct exec_request *req, const volatile int *cancel2,
                      struct exec_result *res, struct err *err);
 
+/* exec.slurm_extra as words (blanks separate, 'single' and "double"
+ * quotes group; no other shell syntax): a NULL-terminated malloc'd vector
+ * for exec_slurm_words_free, or NULL with err for an unterminated quote.
+ * Shared with `mlestar bench --slurm`. */
+char **exec_slurm_extra_words(const char *text, struct err *err);
+void exec_slurm_words_free(char **words);
+
 /* The node side of the slurm backend: reads the request the login node
  * wrote (REQUEST.json), runs it with the local backend, writes the verdict
  * JSON beside it. SIGTERM (scancel, the job's time limit) cancels the

@@ -88,6 +88,10 @@ else
   mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$node_line")
   usable=$((mem * 9 / 10))
   node_line=$(sed "s/RealMemory=[0-9]*/RealMemory=$usable/" <<<"$node_line")
+  cpus=$(sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' <<<"$node_line")
+  # up to 4 jobs share a core (like exec.slots above the core count does
+  # locally), each with a quarter of a core's memory unless it asks (--mem)
+  defmem=$((usable / (${cpus:-1} * 4)))
   cat > "$conf.tmp" <<EOF
 $marker (do not edit: it is rewritten at every start)
 ClusterName=mlestar
@@ -110,13 +114,14 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/builtin
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+DefMemPerCPU=$defmem
 MpiDefault=none
 ReturnToService=2
 KillWait=5
 MinJobAge=120
 InactiveLimit=0
 $node_line State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
   mv "$conf.tmp" "$conf"
 fi

@@ -32,6 +32,10 @@
  * variables are passed on (never API keys), plus extra_env. Details in
  * run.c, spawn.c, cgroup.c and templates/sandbox/sitecustomize.py.
  *
+ * Where the script runs is the backend's business (backend.h): this
+ * machine, or one Slurm job per script (exec.backend=slurm), with the same
+ * request, the same sandbox on the node and the same verdict.
+ *
  * Thread-safe: several threads may call exec_run() at once (the pool does). */
 #ifndef MLESTAR_EXEC_EXEC_H
 #define MLESTAR_EXEC_EXEC_H

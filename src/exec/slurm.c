@@ -328,9 +328,14 @@ static void on_srun_line(struct job *j, const char *line, size_t len)
 static void read_srun(struct job *j)
 {
     char chunk[4096];
-    for (;;) {
+    while (j->err_r >= 0) {
         ssize_t n = read(j->err_r, chunk, sizeof chunk);
-        if (n <= 0)
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            close(j->err_r); /* srun closed it: from now on poll() only sleeps */
+            j->err_r = -1;
+            return;
+        }
+        if (n < 0)
             return;
         if (j->log_fd >= 0 && write(j->log_fd, chunk, (size_t)n) < 0) {
             /* the log is a convenience; the verdict does not depend on it */
@@ -403,7 +408,7 @@ static void watch(struct job *j)
     double cancel_sent = 0;
     while (!j->srun_exited) {
         struct pollfd p = {j->err_r, POLLIN, 0};
-        poll(&p, j->err_r >= 0 ? 1 : 0, TICK_MS);
+        poll(&p, j->err_r >= 0 ? 1 : 0, TICK_MS); /* wakes early for srun's messages */
         read_srun(j);
         double now = time_mono();
         if (!j->started && fs_exists(j->job_info_path)) {

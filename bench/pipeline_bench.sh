@@ -9,10 +9,16 @@
 #     submission in order (computed from the latencies the journal records);
 #   - running every step one after another (the sum of all latencies);
 # and the orchestrator's peak memory (VmHWM of the mlestar process).
-#   usage: bench/pipeline_bench.sh [BUILD_DIR]      (default build/)
+# With BACKEND slurm (exec.backend=slurm: each script one job on the
+# cluster of scripts/slurm-up.sh) it also reports the cost per script of
+# the backend: from the debug log, each script's time from submission to
+# verdict less the script's own run time (local: the sandbox's set-up and
+# wrap-up around the child, from exec's own timing line).
+#   usage: bench/pipeline_bench.sh [BUILD_DIR] [BACKEND]   (default build/, local)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
+backend=${2:-local}
 bin=$build/mlestar
 tmp=$(mktemp -d)
 trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -61,7 +67,7 @@ port=$(head -1 "$tmp/port")
 start=$(date +%s.%N)
 OPENAI_API_KEY=sk-bench "$bin" run examples/breast-cancer --out "$tmp/run" --provider openai \
   --base-url "http://127.0.0.1:$port/v1" --model bench --slots 8 --set llm.max_inflight=16 \
-  --time-limit 0 -q >"$tmp/run.log" 2>&1 &
+  --time-limit 0 --set exec.backend="$backend" -v >"$tmp/run.log" 2>&1 &
 pid=$!
 hwm=0
 while kill -0 "$pid" 2>/dev/null; do
@@ -104,4 +110,21 @@ print(f"wall time               {wall:8.1f} s")
 print(f"critical path           {critical:8.1f} s   wall / critical = {wall / critical:.3f}  (target <= 1.15)")
 print(f"one after another       {serial:8.1f} s   speed-up = {serial / wall:.2f}x")
 print(f"orchestrator peak RSS   {hwm_mb:8.1f} MB  (target < 30 MB)")
+PY
+
+/usr/bin/python3 - "$tmp/run.log" "$backend" <<'PY'
+import re, statistics, sys
+text = open(sys.argv[1], errors="replace").read()
+over = []
+if sys.argv[2] == "slurm":
+    for total, script in re.findall(r"slurm: job \d+ \(.*?\): \w+ in ([\d.]+) ms \(script ([\d.]+) ms\)", text):
+        over.append(float(total) - float(script))
+else:
+    pat = r"workspace ([\d.]+) ms, cgroups ([\d.]+) ms, launch ([\d.]+) ms, run ([\d.]+) ms \(child ([\d.]+) ms\), wrap-up ([\d.]+) ms"
+    for ws, cg, la, run, child, wrap in re.findall(pat, text):
+        over.append(float(ws) + float(cg) + float(la) + float(run) + float(wrap) - float(child))
+if over:
+    over.sort()
+    print(f"per-script overhead     {statistics.median(over):8.1f} ms median, {statistics.mean(over):.1f} ms mean, "
+          f"{over[int(0.9 * (len(over) - 1))]:.1f} ms p90 over {len(over)} scripts ({sys.argv[2]} backend)")
 PY

@@ -10,6 +10,9 @@ PACKAGES=(
   sqlite3
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-xgboost
+  # the slurm backend's tests run a real single-node cluster (scripts/slurm-up.sh);
+  # small (about 14 MB installed), so always
+  slurm-wlm munge
 )
 # Headless Chromium for the report's browser test (large: opt-in; .ci/run sets it)
 if [ "${MLESTAR_WITH_BROWSER:-0}" = 1 ]; then

@@ -65,9 +65,7 @@ static bool env_is_setting(const char *entry)
     return false;
 }
 
-/* The bench's environment less the setting variables (array malloc'd,
- * strings borrowed from environ). */
-static char **child_environment(void)
+char **bench_child_environment(void)
 {
     size_t n = 0;
     while (environ[n])
@@ -172,7 +170,7 @@ static int start_job(struct bench_job *job, const struct bench_runner_opts *o, s
         free_argv(argv);
         return -1;
     }
-    char **env = child_environment();
+    char **env = bench_child_environment();
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)

@@ -70,6 +70,11 @@ struct bench_runner_opts {
     /* Called after each job ends (row done or left pending); may be NULL. */
     void (*on_job_end)(void *ctx, const struct bench_job *job);
     void *ctx;
+    /* bench --slurm (bench_slurm.c) only: */
+    const char *bench_dir;     /* BENCH, absolute */
+    const char *self_path;     /* absolute path of the mlestar binary, run on the nodes */
+    char **child_env;          /* the agents' environment (bench_child_environment) */
+    const char *slurm_partition, *slurm_account, *slurm_extra; /* exec.slurm_* */
 };
 
 /* Fills a job for task (name) in task_dir with the given seed, its run
@@ -92,5 +97,14 @@ void bench_job_finish(struct bench_job *job, int wait_status, bool interrupted);
  * 1 when interrupted by a signal (rows of unfinished runs say "interrupted"
  * or "pending", not done). */
 int bench_run_jobs(struct bench_job *jobs, size_t njobs, const struct bench_runner_opts *opts);
+
+/* The same with every run to start or resume as one task of a Slurm array
+ * job (bench_slurm.c; --jobs = tasks at once). Same return values; 1 also
+ * when sbatch refused the array (every such row says "error"). */
+int bench_run_jobs_slurm(struct bench_job *jobs, size_t njobs, const struct bench_runner_opts *opts);
+
+/* The bench's environment less the MLESTAR_<SECTION>_<KEY> setting variables
+ * and MLESTAR_CONFIG (array malloc'd, strings borrowed from environ). */
+char **bench_child_environment(void);
 
 #endif

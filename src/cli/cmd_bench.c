@@ -11,6 +11,8 @@
  * The process pool, the resume rules and signal handling are in
  * bench_runner.h; the rows, aggregates and tables in grade/bench.h.
  *
+ * With --slurm the runs are one Slurm array job instead (bench_slurm.c).
+ *
  * Exit status: 0 when every run ended and was graded (invalid runs
  * included: a failed task is a result, not a bench failure), 1 when
  * interrupted or when the tables cannot be written, 2 for bad usage. */
@@ -271,7 +273,7 @@ static void on_job_end(void *ctx, const struct bench_job *job)
     write_tables(ctx, NULL);
 }
 
-static int run_bench(struct bench *b)
+static int run_bench(struct bench *b, bool slurm)
 {
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -282,8 +284,21 @@ static int run_bench(struct bench *b)
     self[len] = '\0';
     plan_jobs(b);
     write_tables(b, NULL);
-    struct bench_runner_opts opts = {self, b->settings_ini, b->jobs, b->cfg.run.time_limit, on_job_end, b};
-    int interrupted = bench_run_jobs(b->queue, b->njobs, &opts);
+    struct bench_runner_opts opts = {.self_exe = self, .settings_ini = b->settings_ini, .jobs = b->jobs,
+                                     .time_limit = b->cfg.run.time_limit, .on_job_end = on_job_end, .ctx = b};
+    int interrupted;
+    if (slurm) {
+        opts.bench_dir = b->dir;
+        opts.self_path = self;
+        opts.child_env = bench_child_environment();
+        opts.slurm_partition = b->cfg.exec.slurm_partition;
+        opts.slurm_account = b->cfg.exec.slurm_account;
+        opts.slurm_extra = b->cfg.exec.slurm_extra;
+        interrupted = bench_run_jobs_slurm(b->queue, b->njobs, &opts);
+        free(opts.child_env);
+    } else {
+        interrupted = bench_run_jobs(b->queue, b->njobs, &opts);
+    }
     char *md = NULL;
     int rc = write_tables(b, &md);
     if (md)
@@ -388,7 +403,7 @@ static int prepare(struct bench *b, struct cli_args *args, const char *out, cons
 int cmd_bench(int argc, char **argv)
 {
     const char *out = NULL, *seeds = NULL, *jobs = NULL;
-    bool resume = false;
+    bool resume = false, slurm = false;
     const struct cli_opt opts[] = {
         {"seeds", 'n', "N", NULL, NULL, &seeds, "runs per task, with seeds SEED..SEED+N-1 (default 1)"},
         {"seed", 0, "SEED", "run.seed", NULL, NULL, "first seed"},
@@ -398,6 +413,7 @@ int cmd_bench(int argc, char **argv)
         {"model", 'm', "MODEL", "llm.model", NULL, NULL, "model name"},
         {"jobs", 'j', "J", NULL, NULL, &jobs, "agent runs at once (default 1: each run already uses every core)"},
         {"out", 'o', "DIR", NULL, NULL, &out, "bench folder (default runs/bench-<time>); again to continue it"},
+        {"slurm", 0, NULL, NULL, &slurm, NULL, "run each task x seed as one task of a Slurm array job (exec.slurm_* apply; --jobs = tasks at once)"},
         {"resume", 0, NULL, NULL, &resume, NULL, "continue the bench in --out with its recorded tasks, seeds and settings (setting flags are ignored)"},
         {"models", 'M', "N", "pipeline.models", NULL, NULL, "models retrieved per lane"},
         {"outer-steps", 'T', "N", "pipeline.outer_steps", NULL, NULL, "ablation/refinement steps"},
@@ -423,6 +439,10 @@ int cmd_bench(int argc, char **argv)
         "skips runs with a result.json, continues interrupted runs with `mlestar resume`, grades runs\n"
         "that ended, and starts the rest; delete a run's result.json to grade it again. A run still\n"
         "going max(10m, 25%) past its time limit is stopped. More in docs/bench.md.\n"
+        "\n"
+        "--slurm submits the runs as one Slurm array job (sbatch; each task gets a whole node,\n"
+        "--exclusive, and exec.slurm_partition / slurm_account / slurm_extra) and gathers the\n"
+        "results into the same tables; BENCH must be on a filesystem the nodes share.\n"
         "Exit status: 0 when every run was graded, 1 when interrupted, 2 for bad usage.",
         opts, 0, -1,
     };
@@ -436,7 +456,7 @@ int cmd_bench(int argc, char **argv)
         struct bench b = {.nseeds = 1, .lock_fd = -1};
         rc = prepare(&b, &args, out, seeds, jobs, resume);
         if (rc == CLI_OK)
-            rc = run_bench(&b);
+            rc = run_bench(&b, slurm);
         bench_free(&b);
     }
     cli_args_free(&args);

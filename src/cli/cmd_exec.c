@@ -4,7 +4,11 @@
  *
  * The attempt folder is --keep DIR when given (kept afterwards), else a
  * temporary folder under $TMPDIR that is removed at the end. Exit code 0
- * when the script exited 0, 1 otherwise (2 for bad usage). */
+ * when the script exited 0, 1 otherwise (2 for bad usage). With
+ * exec.backend=slurm the script runs as one Slurm job.
+ *
+ * `mlestar __exec-job REQUEST.json` (not listed) is the node side of the
+ * slurm backend: what each job runs (src/exec/slurm_job.c). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "exec/backend.h"
 #include "exec/exec.h"
 #include "task/task.h"
 #include "util/fs.h"
@@ -139,6 +144,10 @@ static int run_script(struct cli_args *args, bool json, const char *keep)
         cli_error("%s", err.msg);
         goto out;
     }
+    if (exec_backend_select(&args->cfg, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
     if (exec_discover(args->cfg.exec.python, &env, &err) < 0) {
         cli_error("%s", err.msg);
         goto out;
@@ -228,4 +237,18 @@ int cmd_exec(int argc, char **argv)
     }
     cli_args_free(&args);
     return rc;
+}
+
+int cmd_exec_job(int argc, char **argv)
+{
+    if (argc != 2) {
+        cli_error("usage: mlestar __exec-job REQUEST.json (run by exec.backend=slurm inside a job)");
+        return CLI_USAGE;
+    }
+    struct err err = {{0}};
+    if (exec_slurm_job_main(argv[1], &err) < 0) {
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }

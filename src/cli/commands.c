@@ -14,6 +14,8 @@ const struct cli_command cli_commands[] = {
     {"grade", "score a submission against a task's answers and medal thresholds", cmd_grade},
     {"bench", "run the agent on several tasks and seeds, grade each run, and tabulate the results", cmd_bench},
     {"report", "write RUN/report.html: summary, score plot, lineage with diffs, final code", cmd_report},
+    {"__exec-job", "internal: the node side of exec.backend=slurm", cmd_exec_job},
+    {"__bench-task", "internal: one array task of mlestar bench --slurm", cmd_bench_task},
     /* COMMANDS-TABLE: add `{"name", "summary", cmd_name},` above this line */
     {0, 0, 0},
 };

@@ -13,6 +13,8 @@ int cmd_llm(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_exec_job(int argc, char **argv); /* internal, in cmd_exec.c */
+int cmd_bench_task(int argc, char **argv); /* internal, in bench_slurm.c */
 /* COMMANDS-DECL: add `int cmd_<name>(int argc, char **argv);` above this line */
 
 #endif

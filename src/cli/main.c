@@ -17,7 +17,8 @@ static void print_usage(FILE *out)
                  "mlestar builds and improves machine-learning solutions for a task folder\n"
                  "(a description and data files), the MLE-STAR way.\n\ncommands:\n");
     for (const struct cli_command *c = cli_commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        if (strncmp(c->name, "__", 2) != 0) /* internal modes are not listed */
+            fprintf(out, "  %-10s %s\n", c->name, c->summary);
     fprintf(out, "\n`mlestar <command> --help` describes a command; `mlestar --version` prints the version.\n");
 }
 

@@ -15,6 +15,7 @@
 
 #include "agent/agent.h"
 #include "cli/cli.h"
+#include "exec/backend.h"
 #include "report/progress.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -103,6 +104,10 @@ int run_agent(const struct config *cfg, const char *task_dir, const char *run_di
     struct agent *a = NULL;
     struct err err = {{0}};
     double t0 = time_mono();
+    if (exec_backend_select(cfg, &err) < 0) {
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    }
     if (agent_open(&opts, &a, &err) < 0) {
         cli_error("%s", err.msg);
         agent_close(a);

@@ -40,6 +40,10 @@
  * ATTEMPT/tmp when the files are confined. Details in run.c, spawn.c,
  * confine.c, cgroup.c and templates/sandbox/sitecustomize.py.
  *
+ * Where the script runs is the backend's business (backend.h): this
+ * machine, or one Slurm job per script (exec.backend=slurm), with the same
+ * request, the same sandbox on the node and the same verdict.
+ *
  * Thread-safe: several threads may call exec_run() at once (the pool does). */
 #ifndef MLESTAR_EXEC_EXEC_H
 #define MLESTAR_EXEC_EXEC_H

@@ -1,7 +1,8 @@
 /* pool.c - N slots running scripts concurrently.
  *
  * A fixed set of worker threads (one per slot) takes jobs from a FIFO queue
- * and runs each with exec_run(). A job owns a deep copy of its request, its
+ * and runs each on the selected backend (backend.h: local or slurm; with
+ * slurm a slot is a job in flight). A job owns a deep copy of its request, its
  * own cancel flag (passed to the runner beside the request's own), and,
  * once done, its result; exec_job_wait() hands the result over and frees
  * the job. Cancelling a queued job removes it from the queue and completes
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec/backend.h"
 #include "exec/exec_internal.h"
 #include "util/mem.h"
 
@@ -111,7 +113,7 @@ static void *worker_main(void *p)
         }
         struct exec_result res;
         struct err err = {{0}};
-        int rc = exec_run_with_cancel(&job->req, &job->cancel, &res, &err);
+        int rc = exec_backend_run(&job->req, &job->cancel, &res, &err);
         pthread_mutex_lock(&pool->mu);
         pool->running[slot] = NULL;
         pthread_mutex_unlock(&pool->mu);

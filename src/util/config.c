@@ -72,6 +72,10 @@ const struct config_setting config_settings[] = {
     {"exec.network", CONFIG_BOOL, "false", "let scripts reach the network", OFF(exec.network)},
     {"exec.slots", CONFIG_INT, "0", "scripts run at once (0 = number of cores)", OFF(exec.slots)},
     {"exec.grace", CONFIG_DURATION, "5s", "time between SIGTERM and SIGKILL on timeout", OFF(exec.grace)},
+    {"exec.backend", CONFIG_STR, "local", "where scripts run: local, or slurm (one job each)", OFF(exec.backend)},
+    {"exec.slurm_partition", CONFIG_STR, "", "slurm: partition of the jobs (default: the cluster's)", OFF(exec.slurm_partition)},
+    {"exec.slurm_account", CONFIG_STR, "", "slurm: account charged for the jobs (default: the user's)", OFF(exec.slurm_account)},
+    {"exec.slurm_extra", CONFIG_STR, "", "slurm: more srun flags, e.g. --qos=short --gres=gpu:1", OFF(exec.slurm_extra)},
 
     {"search.backend", CONFIG_STR, "auto", "auto, provider, catalog or none", OFF(search.backend)},
     {"search.catalog_dir", CONFIG_STR, "", "folder of model cards (default: the embedded catalog)", OFF(search.catalog_dir)},
@@ -180,6 +184,10 @@ static int set_value(struct config *cfg, const struct config_setting *s, const c
 {
     if (!strcmp(s->name, "task.direction") && *value && strcmp(value, "higher") && strcmp(value, "lower"))
         return err_set(err, "%s: bad value '%s' for task.direction: expected higher or lower", origin, value);
+    if (!strcmp(s->name, "exec.backend") && strcmp(value, "local") && strcmp(value, "slurm"))
+        return err_set(err, "%s: bad value '%s' for exec.backend: expected local or slurm", origin, value);
+    if (!strncmp(s->name, "exec.slurm_", 11) && strpbrk(value, "\n\r"))
+        return err_set(err, "%s: bad value for %s: it must be one line", origin, s->name);
     void *f = field(cfg, s);
     int rc = 0;
     switch (s->type) {

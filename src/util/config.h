@@ -94,6 +94,10 @@ struct config {
         bool network;
         long slots;           /* concurrent scripts; 0 = cores */
         double grace;         /* seconds between SIGTERM and SIGKILL */
+        char *backend;        /* "local" or "slurm" (src/exec/backend.h) */
+        char *slurm_partition; /* "" = the cluster's default */
+        char *slurm_account;  /* "" = the user's default */
+        char *slurm_extra;    /* more srun flags, split into words (quotes group) */
     } exec;
     struct {
         char *backend;        /* auto, provider, catalog, none */

@@ -6,10 +6,11 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev
+  libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev libarchive-dev
   sqlite3
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-xgboost
+  python3-pil
 )
 # Headless Chromium for the report's browser test (large: opt-in; .ci/run sets it)
 if [ "${MLESTAR_WITH_BROWSER:-0}" = 1 ]; then

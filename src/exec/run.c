@@ -141,7 +141,10 @@ static void build_env(struct strv *env, const struct exec_request *req, const st
     strv_set(env, "MLESTAR_SANDBOX_GATE_FD", "3");
     strv_set(env, "MLESTAR_SANDBOX_ROOT", ws->dir);
     strv_set(env, "MLESTAR_SANDBOX_LOG", ws->files_read_path);
-    strv_set(env, "MLESTAR_SANDBOX_DATA", ws->data_real ? ws->data_real : "");
+    char *data = ws->data_more ? xasprintf("%s:%s", ws->data_real ? ws->data_real : "", ws->data_more)
+                               : xstrdup(ws->data_real ? ws->data_real : "");
+    strv_set(env, "MLESTAR_SANDBOX_DATA", data);
+    free(data);
     char *deny = join_deny(ws);
     strv_set(env, "MLESTAR_SANDBOX_DENY", deny);
     free(deny);

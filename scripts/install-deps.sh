@@ -6,14 +6,28 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev libseccomp-dev
+  libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev libinih-dev libcmocka-dev libseccomp-dev libarchive-dev
   sqlite3
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-xgboost
+  python3-pil
   # the slurm backend's tests run a real single-node cluster (scripts/slurm-up.sh);
   # small (about 14 MB installed), so always
   slurm-wlm munge
 )
+# PyTorch and torchvision for the solutions (torch_mlp; image models written by an LLM): installed where
+# Debian has them (apt-cache policy shows a candidate). Large (about 265 packages), so opt-in with
+# MLESTAR_WITH_TORCH=1; without them everything works: the offline planner uses pixel features (PIL,
+# or a zlib PNG decoder) and says so in its scripts' output.
+if [ "${MLESTAR_WITH_TORCH:-0}" = 1 ]; then
+  for p in python3-torch python3-torchvision; do
+    if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      PACKAGES+=("$p")
+    else
+      echo "install-deps: $p is not available from this system's apt sources; continuing without it" >&2
+    fi
+  done
+fi
 # Headless Chromium for the report's browser test (large: opt-in; .ci/run sets it)
 if [ "${MLESTAR_WITH_BROWSER:-0}" = 1 ]; then
   PACKAGES+=(chromium)

@@ -228,6 +228,12 @@ static void set_metric_from_task(struct agent *a)
         a->lower_is_better = a->task->lower_is_better == 1;
 }
 
+/* Archives of the task are unpacked into the run's data view, RUN/data. */
+static char *unpack_dir_for(const char *run_dir)
+{
+    return fs_join(run_dir, "data");
+}
+
 static int open_task(struct agent *a, const struct agent_open_opts *o, struct err *err)
 {
     struct task_opts topts = {
@@ -242,14 +248,23 @@ static int open_task(struct agent *a, const struct agent_open_opts *o, struct er
     char *direction_origin = config_origin_text(&a->cfg, "task.direction");
     topts.metric_origin = metric_origin;
     topts.direction_origin = direction_origin;
+    char *name = task_name_for(&topts);
+    char *unpack_dir = NULL;
+    if (name && !a->run_dir)
+        a->run_dir = (o->run_dir && *o->run_dir) ? xstrdup(o->run_dir) : default_run_dir(name);
+    if (a->run_dir)
+        topts.unpack_dir = unpack_dir = unpack_dir_for(a->run_dir);
     int rc = task_open(&topts, &a->task, err);
+    free(unpack_dir);
+    free(name);
     free(metric_origin);
     free(direction_origin);
     if (rc < 0)
         return -1;
     if (!a->task->train)
-        return err_set(err, "no training file found in %s (expected a file named like train*.csv)",
-                       a->task->data_dir);
+        return err_set(err, "no training file found in %s (expected a table named like train*.csv, train.json, "
+                       "train.jsonl or *labels*.csv, possibly inside an archive, or one holding every column of "
+                       "the sample submission)", a->task->data_dir);
     struct profile *p = NULL;
     if (profile_task(a->task, &p, err) < 0)
         return err_prefix(err, "profiling %s", a->task->data_dir);
@@ -288,7 +303,8 @@ int agent_open(const struct agent_open_opts *o, struct agent **out, struct err *
         return err_set(err, "resume needs the run folder");
     if (open_task(a, o, err) < 0)
         return -1;
-    a->run_dir = (o->run_dir && *o->run_dir) ? xstrdup(o->run_dir) : default_run_dir(a->task->name);
+    if (!a->run_dir)
+        a->run_dir = (o->run_dir && *o->run_dir) ? xstrdup(o->run_dir) : default_run_dir(a->task->name);
     if (open_journal(a, o, err) < 0)
         return -1;
     if (open_services(a, err) < 0)

@@ -177,6 +177,30 @@ static const char *limit_message(const struct kit *k, json_t *tags)
     return NULL;
 }
 
+/* The budget a new script gets (script_config's time_budget_s). */
+static double script_budget_s(json_t *ctx)
+{
+    return json_num(ctx, "script_timeout_s", 3600) * 0.8;
+}
+
+/* A model's prior strength: its "prior"; fast models carry a higher
+ * "tight_prior" for scripts whose budget is under their "tight_budget_s";
+ * "tag_priors" ({"image_files": 0.98}) raise it on tasks with that tag
+ * (the highest applicable value wins). */
+static double model_prior(json_t *ctx, json_t *tags, json_t *model)
+{
+    double prior = json_num(model, "prior", 0.5);
+    double tight = json_num(model, "tight_budget_s", 0);
+    if (tight > 0 && script_budget_s(ctx) < tight)
+        prior = json_num(model, "tight_prior", prior);
+    const char *tag;
+    json_t *v;
+    json_object_foreach(json_object_get(model, "tag_priors"), tag, v)
+        if (json_object_get(tags, tag) && json_is_number(v) && json_number_value(v) > prior)
+            prior = json_number_value(v);
+    return prior;
+}
+
 struct ranked_model {
     json_t *entry;
     double score;
@@ -203,7 +227,7 @@ static size_t rank_models(const struct kit *k, json_t *ctx, json_t *tags, struct
         if (!snippet_allowed(k, tags, ctx, "model", json_str(m, "snippet", "")))
             continue;
         r[n].entry = m;
-        r[n].score = json_num(m, "prior", 0.5) + search_bonus(json_object_get(ctx, "cards"), json_str(m, "card", NULL));
+        r[n].score = model_prior(ctx, tags, m) + search_bonus(json_object_get(ctx, "cards"), json_str(m, "card", NULL));
         r[n].order = i;
         n++;
     }
@@ -290,6 +314,19 @@ static const char *model_snippet_for(const struct kit *k, const char *model_name
     return NULL;
 }
 
+/* The data-layout load steps (catalog "auto_load": JSON records, image
+ * features) whose tags hold, added beside the default loader. */
+static void add_auto_load(const struct kit *k, json_t *ctx, json_t *tags, json_t *load)
+{
+    size_t i;
+    json_t *name;
+    json_array_foreach(json_object_get(k->catalog, "auto_load"), i, name) {
+        const char *n = json_string_value(name);
+        if (n && !uses_snippet(load, n) && snippet_allowed(k, tags, ctx, "load", n))
+            json_array_append_new(load, snippet_use(k, "load", n));
+    }
+}
+
 static json_t *fresh_composition(const struct kit *k, json_t *ctx, json_t *tags, const char *model)
 {
     json_t *defaults = json_object_get(k->catalog, "defaults");
@@ -301,6 +338,7 @@ static json_t *fresh_composition(const struct kit *k, json_t *ctx, json_t *tags,
         else
             json_object_set_new(comp, block, names_to_uses(k, block, json_object_get(defaults, block)));
     }
+    add_auto_load(k, ctx, tags, json_object_get(comp, "load"));
     json_t *features = json_object_get(comp, "features");
     size_t i;
     json_t *name;

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/jsonutil.h"
 
@@ -84,6 +85,51 @@ static void column_tags(json_t *facts, json_t *cols, json_t *tags)
     }
 }
 
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Tags of the data layout (README section 2): json_records (train or test
+ * given as JSON records), image_files (an image group among the extra
+ * files), pil (PIL importable), and, when the training table has no usable
+ * feature column: images / audio (what the inputs are) and no_features
+ * (nothing readable: no image and no text extra files). */
+static void layout_tags(json_t *ctx, json_t *facts, json_t *tags)
+{
+    static const char *const feature_kinds[] = {"numeric", "categorical", "boolean", "text", "datetime"};
+    bool features = false;
+    for (size_t i = 0; i < sizeof feature_kinds / sizeof *feature_kinds; i++)
+        features = features || has_kind(facts, feature_kinds[i]);
+    bool images = false, audio = false, text_files = false;
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(facts, "extra_files"), i, g) {
+        const char *kind = json_str(g, "kind", "");
+        images = images || !strcmp(kind, "image");
+        audio = audio || !strcmp(kind, "audio");
+        text_files = text_files || !strcmp(kind, "text");
+    }
+    const char *files[] = {json_str(facts, "train_file", ""), json_str(facts, "test_file", "")};
+    for (size_t k = 0; k < 2; k++)
+        if (files[k] && (ends_with_ci(files[k], ".json") || ends_with_ci(files[k], ".jsonl") ||
+                         ends_with_ci(files[k], ".ndjson")))
+            json_object_set_new(tags, "json_records", json_true());
+    if (json_object_get(json_object_get(ctx, "packages"), "PIL"))
+        json_object_set_new(tags, "pil", json_true());
+    if (images)
+        json_object_set_new(tags, "image_files", json_true());
+    if (features)
+        return;
+    if (images)
+        json_object_set_new(tags, "images", json_true());
+    else if (audio)
+        json_object_set_new(tags, "audio", json_true());
+    if (!images && !text_files)
+        json_object_set_new(tags, "no_features", json_true());
+}
+
 json_t *builtin_tags(json_t *ctx)
 {
     json_t *facts = json_object_get(ctx, "facts");
@@ -103,15 +149,7 @@ json_t *builtin_tags(json_t *ctx)
         json_object_set_new(tags, "many_classes", json_true());
     if (json_object_get(json_object_get(ctx, "packages"), "torch"))
         json_object_set_new(tags, "torch", json_true());
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(facts, "extra_files"), i, g) {
-        const char *kind = json_str(g, "kind", "");
-        if (!strcmp(kind, "image"))
-            json_object_set_new(tags, "images", json_true());
-        if (!strcmp(kind, "audio"))
-            json_object_set_new(tags, "audio", json_true());
-    }
+    layout_tags(ctx, facts, tags);
     return tags;
 }
 

@@ -83,13 +83,28 @@ static json_t *extra_files(json_t *profile)
     return out;
 }
 
+/* The test table; without one (image or audio tasks: the test inputs are
+ * files), the sample submission lists the test ids, so scripts read it as
+ * the test table and find each id's file. */
+static void set_test_file(json_t *facts, const struct task *t)
+{
+    if (t->test) {
+        json_object_set_new(facts, "test_file", json_string(t->test->rel_path));
+    } else if (t->sample_submission) {
+        json_object_set_new(facts, "test_file", json_string(t->sample_submission->rel_path));
+        json_object_set_new(facts, "test_ids_from", json_string("sample_submission"));
+    } else {
+        json_object_set_new(facts, "test_file", json_null());
+    }
+}
+
 json_t *facts_build(const struct task *t, json_t *profile, const char *metric, bool lower_is_better)
 {
     json_t *train = find_file(profile, "train");
     json_t *facts = json_object();
     json_object_set_new(facts, "data_dir", json_string("./input"));
     json_object_set_new(facts, "train_file", t->train ? json_string(t->train->rel_path) : json_null());
-    json_object_set_new(facts, "test_file", t->test ? json_string(t->test->rel_path) : json_null());
+    set_test_file(facts, t);
     json_object_set_new(facts, "sample_submission_file",
                         t->sample_submission ? json_string(t->sample_submission->rel_path) : json_null());
     json_object_set_new(facts, "id_columns", string_list(t->id_columns, t->n_id_columns));

@@ -11,6 +11,7 @@
 #include "task/profile.h"
 #include "task/task.h"
 #include "util/termtext.h"
+#include "util/fs.h"
 
 #define DEFAULT_MAX_BYTES 8192
 
@@ -57,6 +58,8 @@ static void print_detected(const struct task *t)
     printf("\n");
 }
 
+static int profile_and_print(struct task *t, bool json, long long max_bytes);
+
 static int run(const struct cli_args *args, bool json, const char *max_bytes_text)
 {
     char *end = NULL;
@@ -87,17 +90,29 @@ static int run(const struct cli_args *args, bool json, const char *max_bytes_tex
     opts.direction_origin = direction_origin;
     struct err err = {{0}};
     struct task *t = NULL;
+    /* archives are unpacked into a temporary data view, removed on exit */
+    char unpack_dir[] = "/tmp/mlestar-profile-XXXXXX";
+    bool unpacking = mkdtemp(unpack_dir) != NULL;
+    opts.unpack_dir = unpacking ? unpack_dir : NULL;
     int opened = task_open(&opts, &t, &err);
     free(metric_origin);
     free(direction_origin);
-    if (opened < 0) {
+    int rc = opened < 0 ? CLI_FAIL : profile_and_print(t, json, max_bytes);
+    if (opened < 0)
         cli_error("%s", err.msg);
-        return CLI_FAIL;
-    }
+    task_free(t);
+    struct err ignored = {{0}};
+    if (unpacking)
+        fs_rm_rf(unpack_dir, &ignored);
+    return rc;
+}
+
+static int profile_and_print(struct task *t, bool json, long long max_bytes)
+{
+    struct err err = {{0}};
     struct profile *p = NULL;
     if (profile_task(t, &p, &err) < 0) {
         cli_error("%s", err.msg);
-        task_free(t);
         return CLI_FAIL;
     }
     if (json) {
@@ -113,7 +128,6 @@ static int run(const struct cli_args *args, bool json, const char *max_bytes_tex
         free(md);
     }
     profile_free(p);
-    task_free(t);
     return CLI_OK;
 }
 

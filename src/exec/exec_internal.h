@@ -78,6 +78,8 @@ struct workspace {
     char *final_dir;
     char *input_dir;
     char *data_real;           /* realpath of task->data_dir; NULL without a task */
+    char *data_more;           /* ':'-joined folders outside it holding task files (archives
+                                  unpacked into the run's data view); NULL when none */
     char **deny;               /* private entries next to / inside the data (realpaths) */
     bool *deny_is_dir;
     size_t ndeny;

@@ -66,6 +66,24 @@ static int make_parent(const char *path, char **last_made, struct err *err)
     return rc;
 }
 
+/* A file unpacked from an archive lives in the run's data view: its folder
+ * (abs_path without rel_path) is readable too. */
+static void note_data_root(struct workspace *ws, const char *abs_path, const char *rel_path)
+{
+    size_t n = strlen(abs_path), k = strlen(rel_path);
+    if (n <= k + 1 || strcmp(abs_path + n - k, rel_path) != 0 || abs_path[n - k - 1] != '/')
+        return;
+    char *root = xstrndup(abs_path, n - k - 1);
+    size_t len = strlen(root);
+    const char *seen = ws->data_more ? strstr(ws->data_more, root) : NULL;
+    if (!seen || (seen[len] != ':' && seen[len] != '\0')) {
+        char *joined = ws->data_more ? xasprintf("%s:%s", ws->data_more, root) : xstrdup(root);
+        free(ws->data_more);
+        ws->data_more = joined;
+    }
+    free(root);
+}
+
 static int link_inputs(struct workspace *ws, const struct task *task, struct err *err)
 {
     char *last_made = NULL;
@@ -77,6 +95,8 @@ static int link_inputs(struct workspace *ws, const struct task *task, struct err
             continue;
         }
         char *target = f->abs_path ? xstrdup(f->abs_path) : fs_join(task->data_dir, f->rel_path);
+        if (f->archive)
+            note_data_root(ws, target, f->rel_path);
         char *link_path = fs_join(ws->input_dir, f->rel_path);
         rc = make_parent(link_path, &last_made, err);
         if (rc == 0 && symlink(target, link_path) < 0 && errno != EEXIST)
@@ -253,6 +273,7 @@ void workspace_free(struct workspace *ws)
     free(ws->final_dir);
     free(ws->input_dir);
     free(ws->data_real);
+    free(ws->data_more);
     for (size_t i = 0; i < ws->ndeny; i++)
         free(ws->deny[i]);
     free(ws->deny);

@@ -195,15 +195,30 @@ static void add_file(struct profile *p, struct profile_file *f)
     p->files[p->nfiles++] = f;
 }
 
-static void add_group(struct profile *p, const char *pattern, enum task_file_kind kind, long long count,
+/* A group of the files pats[from..to) not profiled alone; image and audio
+ * groups get their headers read. */
+static void add_group(struct profile *p, const struct pat *pats, size_t from, size_t to, long long count,
                       long long bytes)
 {
     p->groups = xrealloc(p->groups, (p->ngroups + 1) * sizeof *p->groups);
     struct profile_group *g = &p->groups[p->ngroups++];
-    g->pattern = xstrdup(pattern);
-    g->kind = kind;
+    memset(g, 0, sizeof *g);
+    const struct task_file *first = pats[from].file;
+    g->pattern = xstrdup(pats[from].pattern);
+    g->kind = first->kind;
     g->count = count;
     g->bytes = bytes;
+    g->archive = first->archive ? xstrdup(first->archive) : NULL;
+    if (first->kind == TASK_KIND_IMAGE || first->kind == TASK_KIND_AUDIO) {
+        const struct task_file **files = xcalloc(to - from, sizeof *files);
+        size_t n = 0;
+        for (size_t k = from; k < to; k++)
+            if (pats[k].file->role == TASK_ROLE_DATA)
+                files[n++] = pats[k].file;
+        profile_media_read(files, n, &g->media);
+        g->has_media = true;
+        free(files);
+    }
 }
 
 /* A data file that cannot be profiled is still listed, with the reason. */
@@ -265,13 +280,14 @@ static int profile_files(const struct task *t, struct profile *p, struct err *er
             }
             free(f->path);
             f->path = xstrdup(tf->rel_path);
+            f->archive = tf->archive ? xstrdup(tf->archive) : NULL;
             f->role = tf->role;
             add_file(p, f);
             bytes -= tf->size;
             count--;
         }
         if (rc == 0 && count > 0)
-            add_group(p, pats[i].pattern, pats[i].file->kind, (long long)count, bytes);
+            add_group(p, pats, i, j, (long long)count, bytes);
         i = j;
     }
     free_patterns(pats, t->nfiles);
@@ -418,8 +434,10 @@ void profile_free(struct profile *p)
     for (size_t i = 0; i < p->nfiles; i++)
         profile_file_free(p->files[i]);
     free(p->files);
-    for (size_t i = 0; i < p->ngroups; i++)
+    for (size_t i = 0; i < p->ngroups; i++) {
         free(p->groups[i].pattern);
+        free(p->groups[i].archive);
+    }
     free(p->groups);
     for (size_t i = 0; i < p->ntargets; i++) {
         free(p->targets[i].column);

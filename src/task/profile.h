@@ -6,7 +6,9 @@
  * (exact up to a bound, then a HyperLogLog estimate), numeric statistics,
  * top values, text lengths and a few examples. Other files (images,
  * per-sample folders such as train/<n>/geometry.xyz) are summarised as
- * groups by path pattern with a count and a total size. The target column of
+ * groups by path pattern with a count and a total size; image and audio
+ * groups also get sizes, channels and formats from the headers of a
+ * sample of their files (profile_media.c). The target column of
  * train gets its distribution, and the problem type is derived from it.
  *
  * Column kinds (decided over the non-missing cells; see colstat.c):
@@ -103,6 +105,7 @@ struct profile_issue {
 
 struct profile_file {
     char *path;               /* relative to the data folder (the file name for profile_csv_file) */
+    char *archive;            /* the archive it was unpacked from, or NULL */
     enum task_file_kind kind; /* CSV, JSON or JSONL */
     enum task_file_role role;
     long long bytes;
@@ -114,12 +117,27 @@ struct profile_file {
     long long issues_total;
 };
 
+/* Image / audio headers read from a sample of a group's files (imghdr.h):
+ * sizes, channels and formats, never decoded pixels. */
+#define PROFILE_MEDIA_SAMPLE 64   /* files read per group, evenly spread */
+struct profile_media {
+    long long sampled;        /* files whose header was read */
+    long long unknown;        /* of those, headers not recognised or without sizes */
+    unsigned width_min, width_max, height_min, height_max;
+    unsigned channels_min, channels_max;
+    unsigned rate_min, rate_max;  /* audio sample rate (WAV) */
+    char formats[64];         /* "png", "jpeg, png", "wav" ... */
+};
+
 /* Files that are not profiled one by one, grouped by path pattern. */
 struct profile_group {
     char *pattern;            /* the path with its varying parts as an asterisk */
     enum task_file_kind kind;
     long long count;
     long long bytes;
+    char *archive;            /* the archive its files were unpacked from, or NULL */
+    bool has_media;           /* image or audio group: media is set */
+    struct profile_media media;
 };
 
 /* The train target's distribution. */
@@ -177,6 +195,12 @@ void profile_file_free(struct profile_file *f);
 
 /* The JSON described in the module docs; caller json_decref()s. */
 json_t *profile_to_json(const struct profile *p);
+/* Reads the headers of up to PROFILE_MEDIA_SAMPLE of the n files (evenly
+ * spread) into *m (profile_media.c). */
+void profile_media_read(const struct task_file *const *files, size_t n, struct profile_media *m);
+json_t *profile_media_to_json(const struct profile_media *m, enum task_file_kind kind);
+/* One line for people and prompts ("PNG, 8x8, 1 channel (grey)"); malloc'd. */
+char *profile_media_text(const struct profile_media *m, enum task_file_kind kind);
 json_t *profile_file_to_json(const struct profile_file *f);
 /* Markdown for prompts; malloc'd, strlen() <= max_bytes (may be "" when
  * max_bytes cannot hold even the title). */

@@ -26,6 +26,7 @@
 #include "util/mem.h"
 
 #define JSON_OBJECT_MAX (16u << 20) /* a top-level JSON object is loaded whole up to this */
+#define JSON_FLATTEN_DEPTH 4
 
 /* ---- JSON records ---- */
 
@@ -74,6 +75,27 @@ static void json_cell(struct colstat *c, json_t *v)
     }
 }
 
+/* The fields of a record; nested objects are flattened as pandas'
+ * json_normalize(sep=".") names them ("user.name"), up to JSON_FLATTEN_DEPTH
+ * levels (deeper objects stay one cell, as JSON text). */
+static void json_fields(struct tab *t, json_t *obj, const char *prefix, int depth, size_t *hint)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        char *name = prefix ? xasprintf("%s.%s", prefix, key) : NULL;
+        const char *col = name ? name : key;
+        if (json_is_object(v) && json_object_size(v) > 0 && depth < JSON_FLATTEN_DEPTH) {
+            json_fields(t, v, col, depth + 1, hint);
+        } else {
+            size_t i = tab_column(t, col, *hint);
+            json_cell(&t->cols[i], v);
+            *hint = i + 1;
+        }
+        free(name);
+    }
+}
+
 static void json_record(struct tab *t, json_t *rec, long long line)
 {
     if (!json_is_object(rec)) {
@@ -82,13 +104,7 @@ static void json_record(struct tab *t, json_t *rec, long long line)
     }
     t->file->rows++;
     size_t hint = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach(rec, key, v) {
-        size_t i = tab_column(t, key, hint);
-        json_cell(&t->cols[i], v);
-        hint = i + 1;
-    }
+    json_fields(t, rec, NULL, 0, &hint);
 }
 
 static void json_text(struct tab *t, const char *text, size_t len, long long line)

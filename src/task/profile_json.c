@@ -88,6 +88,8 @@ json_t *profile_file_to_json(const struct profile_file *f)
     json_object_set_new(o, "path", str(f->path ? f->path : ""));
     json_object_set_new(o, "role", json_string(task_role_name(f->role)));
     json_object_set_new(o, "kind", json_string(task_kind_name(f->kind)));
+    if (f->archive)
+        json_object_set_new(o, "archive", str(f->archive));
     json_object_set_new(o, "bytes", json_integer(f->bytes));
     json_object_set_new(o, "rows", json_integer(f->rows));
     json_t *cols = json_array();
@@ -137,11 +139,16 @@ json_t *profile_to_json(const struct profile *p)
         json_array_append_new(files, profile_file_to_json(p->files[i]));
     json_object_set_new(o, "files", files);
     json_t *groups = json_array();
-    for (size_t i = 0; i < p->ngroups; i++)
-        json_array_append_new(groups, json_pack("{s:o, s:s, s:I, s:I}", "pattern", str(p->groups[i].pattern), "kind",
-                                                task_kind_name(p->groups[i].kind), "count",
-                                                (json_int_t)p->groups[i].count, "bytes",
-                                                (json_int_t)p->groups[i].bytes));
+    for (size_t i = 0; i < p->ngroups; i++) {
+        const struct profile_group *g = &p->groups[i];
+        json_t *gj = json_pack("{s:o, s:s, s:I, s:I}", "pattern", str(g->pattern), "kind", task_kind_name(g->kind),
+                               "count", (json_int_t)g->count, "bytes", (json_int_t)g->bytes);
+        if (g->archive)
+            json_object_set_new(gj, "archive", str(g->archive));
+        if (g->has_media)
+            json_object_set_new(gj, "media", profile_media_to_json(&g->media, g->kind));
+        json_array_append_new(groups, gj);
+    }
     json_object_set_new(o, "groups", groups);
     json_object_set_new(o, "target", p->ntargets ? target_json(&p->targets[0]) : json_null());
     json_t *targets = json_array();

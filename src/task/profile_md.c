@@ -247,6 +247,22 @@ static size_t rows_that_fit(const struct profile_file *f, char **rows, size_t ro
     return best;
 }
 
+/* How a script reads a file that is not a plain CSV (for the LLM). */
+static void put_layout(struct buf *b, const struct profile_file *f)
+{
+    buf_printf(b, "- Layout: input/%s", f->path);
+    if (f->archive)
+        buf_printf(b, " (unpacked from %s, read this file, not the archive)", f->archive);
+    if (f->kind == TASK_KIND_JSON)
+        buf_puts(b, "; a JSON array of records: pandas.json_normalize(json.load(fh), sep=\".\") gives these "
+                    "columns (nested fields as parent.child)");
+    else if (f->kind == TASK_KIND_JSONL)
+        buf_puts(b, "; JSON Lines, one record per line: pandas.json_normalize([json.loads(l) for l in fh], "
+                    "sep=\".\") gives these columns");
+    else
+        buf_puts(b, "; CSV");
+}
+
 static void render_file(struct md *m, const struct profile *p, const struct profile_file *f, size_t limit)
 {
     struct buf b = {0};
@@ -254,6 +270,11 @@ static void render_file(struct md *m, const struct profile *p, const struct prof
                f->ncolumns);
     put_size(&b, f->bytes);
     bool ok = md_line_within(m, buf_str(&b), limit);
+    buf_truncate(&b, 0);
+    if (ok && (f->kind != TASK_KIND_CSV || f->archive)) {
+        put_layout(&b, f);
+        ok = md_line_within(m, buf_str(&b), limit);
+    }
     buf_free(&b);
     if (!ok)
         return;
@@ -348,6 +369,13 @@ static void render_groups(struct md *m, const struct profile *p)
         put_cell(&b, g->pattern);
         buf_printf(&b, ": %lld %s file%s, ", g->count, task_kind_name(g->kind), g->count == 1 ? "" : "s");
         put_size(&b, g->bytes);
+        if (g->has_media) {
+            char *media = profile_media_text(&g->media, g->kind);
+            buf_printf(&b, "; %s", media);
+            free(media);
+        }
+        if (g->archive)
+            buf_printf(&b, "; unpacked from %s into input/", g->archive);
         bool last = i + 1 == p->ngroups;
         bool ok = md_line_within(m, buf_str(&b), last ? m->max : (m->max > 40 ? m->max - 40 : 0));
         buf_free(&b);

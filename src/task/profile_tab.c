@@ -87,6 +87,7 @@ void profile_file_free(struct profile_file *f)
     if (!f)
         return;
     free(f->path);
+    free(f->archive);
     for (size_t i = 0; i < f->ncolumns; i++) {
         struct profile_column *c = &f->columns[i];
         free(c->name);

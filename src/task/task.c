@@ -25,6 +25,8 @@
 
 #include "task/csv.h"
 #include "task/hll.h"
+#include "task/profile.h"
+#include "task/unpack.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -200,6 +202,7 @@ static int walk_dir(struct walk *w, const char *rel_dir, struct err *err)
             struct task_file *f = &w->files[w->n++];
             f->rel_path = rel;
             f->abs_path = abs;
+            f->archive = NULL;
             f->size = (long long)st.st_size;
             f->kind = kind_of(e->d_name);
             f->role = TASK_ROLE_DATA;
@@ -215,7 +218,93 @@ static int walk_dir(struct walk *w, const char *rel_dir, struct err *err)
 
 static int cmp_file(const void *a, const void *b)
 {
-    return strcmp(((const struct task_file *)a)->rel_path, ((const struct task_file *)b)->rel_path);
+    const struct task_file *x = a, *y = b;
+    int c = strcmp(x->rel_path, y->rel_path);
+    return c ? c : (x->archive != NULL) - (y->archive != NULL);
+}
+
+static void file_free(struct task_file *f)
+{
+    free(f->rel_path);
+    free(f->abs_path);
+    free(f->archive);
+}
+
+/* Sorts the list and drops the later of two files with one rel_path (an
+ * unpacked file shadowed by one of the data folder, or by an earlier archive). */
+static void sort_files(struct task *t)
+{
+    if (t->nfiles > 1)
+        qsort(t->files, t->nfiles, sizeof *t->files, cmp_file);
+    size_t kept = 0;
+    for (size_t i = 0; i < t->nfiles; i++) {
+        if (kept > 0 && strcmp(t->files[kept - 1].rel_path, t->files[i].rel_path) == 0) {
+            file_free(&t->files[i]);
+            continue;
+        }
+        t->files[kept++] = t->files[i];
+    }
+    t->nfiles = kept;
+}
+
+/* ---- archives ---- */
+
+static void add_unpacked(struct walk *w, const char *dest, const char *rel, const char *archive)
+{
+    char *abs = fs_join(dest, rel);
+    struct stat st;
+    if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+        free(abs);
+        return;
+    }
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 64;
+        w->files = xrealloc(w->files, w->cap * sizeof *w->files);
+    }
+    struct task_file *f = &w->files[w->n++];
+    memset(f, 0, sizeof *f);
+    f->rel_path = xstrdup(rel);
+    f->abs_path = abs;
+    f->archive = xstrdup(archive);
+    f->size = (long long)st.st_size;
+    f->kind = kind_of(fs_basename(rel));
+    f->role = TASK_ROLE_DATA;
+}
+
+/* Unpacks every archive of the listing into unpack_dir and lists its files. */
+static int unpack_all(struct task *t, struct walk *w, const char *unpack_dir, struct err *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < w->n; i++)
+        any = any || (w->files[i].kind == TASK_KIND_ARCHIVE && unpack_is_archive(w->files[i].rel_path));
+    if (!any)
+        return 0;
+    if (fs_mkdir_p(unpack_dir, 0755, err) < 0)
+        return err_prefix(err, "cannot make the data view for archives");
+    char *dest = fs_realpath(unpack_dir);
+    if (!dest)
+        return err_sys(err, errno, "cannot resolve %s", unpack_dir);
+    int rc = 0;
+    size_t listed = w->n;
+    for (size_t i = 0; i < listed && rc == 0; i++) {
+        char *rel = xstrdup(w->files[i].rel_path), *abs = xstrdup(w->files[i].abs_path);
+        if (w->files[i].kind == TASK_KIND_ARCHIVE && unpack_is_archive(rel)) {
+            char **members;
+            size_t n;
+            rc = unpack_archive(abs, rel, dest, &members, &n, err);
+            for (size_t k = 0; k < n; k++) {
+                add_unpacked(w, dest, members[k], rel);
+                free(members[k]);
+            }
+            free(rc == 0 ? members : NULL);
+        }
+        free(rel);
+        free(abs);
+    }
+    free(dest);
+    t->files = w->files;
+    t->nfiles = w->n;
+    return rc;
 }
 
 /* ---- roles ---- */
@@ -233,27 +322,58 @@ static bool better(const struct task_file *cand, const struct task_file *cur, co
     return strlen(cand->rel_path) < strlen(cur->rel_path);
 }
 
+static bool is_table(const struct task_file *f)
+{
+    return (f->kind == TASK_KIND_CSV || f->kind == TASK_KIND_JSON || f->kind == TASK_KIND_JSONL) &&
+           !strchr(f->rel_path, '/');
+}
+
+/* Preferred exact names of a role, best first. */
+static const char *const train_names[] = {"train.csv", "train.json", "train.jsonl", "train_labels.csv",
+                                          "labels.csv", NULL};
+static const char *const test_names[] = {"test.csv", "test.json", "test.jsonl", NULL};
+
+static int name_rank(const char *name, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return i;
+    return 100;
+}
+
+static bool better_named(const struct task_file *cand, const struct task_file *cur, const char *const *names)
+{
+    if (!cur)
+        return true;
+    int a = name_rank(cand->rel_path, names), b = name_rank(cur->rel_path, names);
+    if (a != b)
+        return a < b;
+    if (!cand->archive != !cur->archive)
+        return !cand->archive; /* a file of the data folder over an unpacked one */
+    return strlen(cand->rel_path) < strlen(cur->rel_path);
+}
+
 static void assign_roles(struct task *t)
 {
     struct task_file *train = NULL, *test = NULL, *sample = NULL;
     bool sample_named = false;
     for (size_t i = 0; i < t->nfiles; i++) {
         struct task_file *f = &t->files[i];
-        if (f->kind != TASK_KIND_CSV || strchr(f->rel_path, '/'))
+        if (!is_table(f))
             continue;
         const char *n = f->rel_path;
         if (strcasestr(n, "submission")) {
-            bool named = strcasestr(n, "sample") != NULL;
+            bool named = strcasestr(n, "sample") != NULL && f->kind == TASK_KIND_CSV;
             if (!sample || (named && !sample_named) ||
                 (named == sample_named && better(f, sample, "sample_submission.csv"))) {
                 sample = f;
                 sample_named = named;
             }
-        } else if (starts_with_ci(n, "train")) {
-            if (better(f, train, "train.csv"))
+        } else if (starts_with_ci(n, "train") || strcasestr(n, "labels")) {
+            if (better_named(f, train, train_names))
                 train = f;
         } else if (starts_with_ci(n, "test")) {
-            if (better(f, test, "test.csv"))
+            if (better_named(f, test, test_names))
                 test = f;
         }
     }
@@ -269,6 +389,59 @@ static void assign_roles(struct task *t)
         sample->role = TASK_ROLE_SAMPLE_SUBMISSION;
         t->sample_submission = sample;
     }
+}
+
+/* ---- roles by content (after the names; needs read_header) ---- */
+
+static int read_header(const struct task_file *f, struct strlist *out, struct err *err);
+
+static bool has_all(const struct strlist *have, const struct strlist *want, size_t from)
+{
+    for (size_t i = from; i < want->n; i++)
+        if (!sl_has(have, want->items[i]))
+            return false;
+    return want->n > from;
+}
+
+/* With a sample submission but no train (or no test) by name: the largest
+ * top-level table holding every sample column is train; one holding the
+ * sample's first (id) column but not all its prediction columns is test.
+ * Unreadable candidates are passed over. */
+static int assign_roles_by_content(struct task *t)
+{
+    if (!t->sample_submission || (t->train && t->test))
+        return 0;
+    struct strlist sample = {0};
+    struct err ignored = {{0}};
+    if (read_header(t->sample_submission, &sample, &ignored) < 0) {
+        sl_free(&sample);
+        return 0;
+    }
+    struct task_file *train = NULL, *test = NULL;
+    for (size_t i = 0; i < t->nfiles; i++) {
+        struct task_file *f = &t->files[i];
+        if (!is_table(f) || f->role != TASK_ROLE_DATA)
+            continue;
+        struct strlist header = {0};
+        if (read_header(f, &header, &ignored) == 0) {
+            if (!t->train && has_all(&header, &sample, 0) && (!train || f->size > train->size))
+                train = f;
+            else if (!t->test && sl_has(&header, sample.items[0]) && !has_all(&header, &sample, 1) &&
+                     (!test || f->size > test->size))
+                test = f;
+        }
+        sl_free(&header);
+    }
+    if (train) {
+        train->role = TASK_ROLE_TRAIN;
+        t->train = train;
+    }
+    if (test && test != train) {
+        test->role = TASK_ROLE_TEST;
+        t->test = test;
+    }
+    sl_free(&sample);
+    return 0;
 }
 
 /* ---- task.json ---- */
@@ -322,8 +495,27 @@ static void task_json_free(struct task_json *tj)
 
 /* ---- headers and column derivation ---- */
 
+/* Column names of a JSON / JSON-lines table (nested fields flattened as
+ * the profile names them, "a.b"). */
+static int read_json_header(const struct task_file *f, struct strlist *out, struct err *err)
+{
+    struct profile_file *pf;
+    if (profile_json_file(f->abs_path, f->kind == TASK_KIND_JSONL, &pf, err) < 0)
+        return -1;
+    for (size_t i = 0; i < pf->ncolumns; i++)
+        sl_add(out, pf->columns[i].name);
+    bool empty = pf->ncolumns == 0;
+    profile_file_free(pf);
+    if (empty)
+        return err_set(err, "%s holds no JSON records (expected an array of objects, or one object per line)",
+                       f->abs_path);
+    return 0;
+}
+
 static int read_header(const struct task_file *f, struct strlist *out, struct err *err)
 {
+    if (f->kind == TASK_KIND_JSON || f->kind == TASK_KIND_JSONL)
+        return read_json_header(f, out, err);
     struct csv_reader *r;
     if (csv_open(f->abs_path, &r, err) < 0)
         return -1;
@@ -379,10 +571,36 @@ static void vs_free(struct valueset *s)
     free(s->hashes);
 }
 
+/* JSON train: the distinct values are the profile's top values, when it
+ * counted them all. */
+static int collect_json_values(const struct task_file *train, const struct strlist *header, const int *cols,
+                               size_t ncols, struct valueset *sets, struct err *err)
+{
+    struct profile_file *pf;
+    if (profile_json_file(train->abs_path, train->kind == TASK_KIND_JSONL, &pf, err) < 0)
+        return -1;
+    for (size_t k = 0; k < ncols; k++) {
+        const char *name = header->items[cols[k]];
+        for (size_t i = 0; i < pf->ncolumns; i++) {
+            const struct profile_column *c = &pf->columns[i];
+            if (strcmp(c->name, name) != 0)
+                continue;
+            if (!c->distinct_exact || (size_t)c->distinct > c->ntop)
+                sets[k].overflow = true;
+            for (size_t v = 0; v < c->ntop && !sets[k].overflow; v++)
+                vs_add(&sets[k], c->top[v].value, strlen(c->top[v].value));
+        }
+    }
+    profile_file_free(pf);
+    return 0;
+}
+
 /* Streams train once for the distinct values of the given columns. */
 static int collect_values(const struct task_file *train, const struct strlist *header, const int *cols,
                           size_t ncols, struct valueset *sets, struct err *err)
 {
+    if (train->kind != TASK_KIND_CSV)
+        return collect_json_values(train, header, cols, ncols, sets, err);
     struct csv_reader *r;
     if (csv_open(train->abs_path, &r, err) < 0)
         return -1;
@@ -737,6 +955,15 @@ static int open_data_dir(struct task *t, const struct task_opts *o, struct err *
     return 0;
 }
 
+char *task_name_for(const struct task_opts *o)
+{
+    const char *path = o->dir && o->dir[0] ? o->dir : o->data_dir;
+    char *real = path && path[0] ? fs_realpath(path) : NULL;
+    char *name = real ? xstrdup(fs_basename(real)) : NULL;
+    free(real);
+    return name;
+}
+
 int task_open(const struct task_opts *o, struct task **out, struct err *err)
 {
     *out = NULL;
@@ -766,13 +993,15 @@ int task_open(const struct task_opts *o, struct task **out, struct err *err)
         rc = walk_dir(&w, "", err);
         t->files = w.files;
         t->nfiles = w.n;
-        if (t->nfiles > 1)
-            qsort(t->files, t->nfiles, sizeof *t->files, cmp_file);
+        if (rc == 0 && o->unpack_dir && o->unpack_dir[0])
+            rc = unpack_all(t, &w, o->unpack_dir, err);
+        sort_files(t);
         if (rc == 0 && t->nfiles == 0)
             rc = err_set(err, "no data files in %s", t->data_dir);
     }
     if (rc == 0) {
         assign_roles(t);
+        assign_roles_by_content(t);
         rc = derive_columns(t, &tj, err);
     }
     if (rc == 0)
@@ -802,10 +1031,8 @@ void task_free(struct task *t)
     free(t->data_dir);
     free(t->description);
     free(t->description_path);
-    for (size_t i = 0; i < t->nfiles; i++) {
-        free(t->files[i].rel_path);
-        free(t->files[i].abs_path);
-    }
+    for (size_t i = 0; i < t->nfiles; i++)
+        file_free(&t->files[i]);
     free(t->files);
     free_strv(t->id_columns, t->n_id_columns);
     free_strv(t->target_columns, t->n_target_columns);

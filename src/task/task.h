@@ -14,6 +14,20 @@
  * task.json, else leaves them unknown (the pipeline asks the LLM or the
  * builtin rules later); each remembers where it came from.
  *
+ * Archives (zip, tar, tar.gz, train.csv.gz ...) are unpacked once into
+ * opts.unpack_dir when it is set (see unpack.h), and their files join the
+ * list with the archive's folder as their rel_path prefix (abs_path inside
+ * unpack_dir, `archive` naming the source); a file of the data folder wins
+ * over an unpacked one of the same rel_path.
+ *
+ * Roles, by name first: top-level tables (CSV, JSON, JSON lines, also
+ * unpacked ones) named like sample submission / train (or *labels*) / test;
+ * then by content: with no train by name, the table holding every prediction
+ * column of the sample submission is train; with no test, a table holding
+ * the sample's id columns and not its prediction columns is test. Image or
+ * audio tasks without a test table get their test ids from the sample
+ * submission (the facts say so).
+ *
  * Files named like answers or solutions (see task_name_is_hidden) are never
  * listed, so nothing downstream can expose them. Errors name the path and
  * what is wrong. A struct task is immutable after task_open() and can be
@@ -37,7 +51,8 @@ enum task_file_role {
 
 struct task_file {
     char *rel_path;            /* relative to task->data_dir, e.g. "train/12/geometry.xyz" */
-    char *abs_path;
+    char *abs_path;            /* outside data_dir for files unpacked from an archive */
+    char *archive;             /* rel_path of the archive it was unpacked from; NULL otherwise */
     long long size;
     enum task_file_kind kind;
     enum task_file_role role;
@@ -97,9 +112,16 @@ struct task_opts {
      * NULL = "flag". */
     const char *metric_origin;
     const char *direction_origin;
+    /* Where archives of the data folder are unpacked (the run's data view,
+     * e.g. RUN/data); NULL: archives are listed, not unpacked. */
+    const char *unpack_dir;
 };
 
 int task_open(const struct task_opts *opts, struct task **out, struct err *err);
+/* The name task_open() gives the task (the task folder's or the data
+ * folder's base name), before opening it; malloc'd, NULL when neither path
+ * resolves. Lets a caller place the run (and its unpack_dir) first. */
+char *task_name_for(const struct task_opts *opts);
 void task_free(struct task *t);
 /* True for names the agent must never see: answers, solutions, labels of
  * the test set (case-insensitive: "answers.csv", "solution.csv",

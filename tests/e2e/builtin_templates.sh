@@ -56,8 +56,8 @@ def check_submission(task, result, label):
     return graded
 
 
-def run(task, script, name):
-    result = bc.run_script(task, script, work, name=name, timeout=300)
+def run(task, script, name, env=None):
+    result = bc.run_script(task, script, work, name=name, timeout=300, env=env)
     ok = result["rc"] == 0 and result["score"] is not None
     check(ok, f"{name}: exit {result['rc']}, score line {result['score']} ({result['seconds']}s)")
     if not ok:
@@ -169,10 +169,41 @@ check(moved is not None and "learning_rate=0.025" in bc.compose(catalog, config,
 check(bc.apply_move(catalog, moved, "model", "more_neighbors", tags, config["problem"]) is None,
       "a move that changes nothing is not applicable")
 
-# 7. limits: an image task without torch is refused with a plain message, a tabular one is not
-check(bc.limit_message(catalog, ["images"]) is not None, "image task: the kit says it cannot")
-check(bc.limit_message(catalog, ["audio", "torch"]) is not None, "audio task: the kit says it cannot")
+# 7. limits: no task shape is refused any more (images get pixel features, nothing readable a prior)
+check(bc.limit_message(catalog, ["images"]) is None, "image task: not refused")
+check(bc.limit_message(catalog, ["audio", "no_features"]) is None, "audio-only task: not refused")
 check(bc.limit_message(catalog, ["numeric", "categorical"]) is None, "tabular task: allowed")
+
+# 8. data layouts (tests/fixtures/make_fixtures.py): JSON records through load/json and the fast text
+# model; features + images through load/images, with PIL and with the zlib PNG fallback; the prior
+import re
+import subprocess
+fix = os.path.join(work, "fixtures")
+subprocess.run([bc.PYTHON, os.path.join(src, "tests", "fixtures", "make_fixtures.py"), fix, "--only",
+                "records-json,features-images,audio-labels"], check=True, capture_output=True)
+recs, feim, audio = (os.path.join(fix, n) for n in ("records-json", "features-images", "audio-labels"))
+config, tags = bc.profile_task(recs, mode="submit", threads=1, time_budget_s=300)
+choices = bc.candidate(catalog, config, tags, ["tfidf_fast_linear"])
+check([n for n, _ in choices["load"]] == ["csv", "json"], f"records-json: load block csv + json ({choices['load']})")
+r = run(recs, bc.compose(catalog, config, choices), "layout_json_fast_text")
+g = check_submission(recs, r, "layout_json_fast_text")
+check(g is not None and g["score"] > 0.9, f"records-json: test AUC {g and g['score']} > 0.9 (text + tabular)")
+config, tags = bc.profile_task(feim, mode="submit", threads=1, time_budget_s=300)
+check("image_files" in tags and "images" not in tags, f"features-images: image_files, not images-only ({tags})")
+script = bc.compose(catalog, config, bc.candidate(catalog, config, tags, ["linear"]))
+for label, env in (("layout_images_pil", None), ("layout_images_zlib", {"MLESTAR_IMAGES_NO_PIL": "1"})):
+    r = run(feim, script, label, env)
+    g = check_submission(feim, r, label)
+    check(g is not None and g["score"] < 0.3, f"{label}: test log loss {g and g['score']} < 0.3")
+    how = "zlib PNG decoder" if env else "PIL"
+    counts = re.findall(r"(\d+)/(\d+) images decoded \((.*?)\)", r["stdout"])
+    check(len(counts) == 2 and all(int(a) == int(b) > 0 and h == how for a, b, h in counts),
+          f"{label}: every train and test image decoded with {how} ({counts})")
+config, tags = bc.profile_task(audio, mode="submit", threads=1, time_budget_s=300)
+check("no_features" in tags, f"audio-labels: no_features ({tags})")
+r = run(audio, bc.compose(catalog, config, bc.candidate(catalog, config, tags, ["prior"])), "layout_prior")
+g = check_submission(audio, r, "layout_prior")
+check("PRIOR-ONLY" in r["stdout"], "prior: the script says its predictions are prior-only")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

@@ -51,11 +51,28 @@ def _data_dir(task_dir):
     return public if os.path.isdir(public) else task_dir
 
 
+TABLE_EXTS = (".csv", ".json", ".jsonl", ".ndjson")
+
+
 def _find(files, words):
-    for f in files:
-        low = f.lower()
-        if low.endswith(".csv") and any(w in low for w in words):
-            return f
+    for ext in TABLE_EXTS:
+        for f in files:
+            low = f.lower()
+            if low.endswith(ext) and any(w in low for w in words):
+                return f
+
+
+def _read_table(path, nrows=None):
+    """A CSV, or JSON records flattened as load/json does (nested fields as parent.child)."""
+    if path.lower().endswith(".csv"):
+        return pd.read_csv(path, low_memory=False, nrows=nrows)
+    with open(path) as fh:
+        if path.lower().endswith((".jsonl", ".ndjson")):
+            records = [json.loads(line) for line in fh if line.strip()]
+        else:
+            records = json.load(fh)
+    frame = pd.json_normalize(records, sep=".", max_level=4)
+    return frame.head(nrows) if nrows else frame
     return None
 
 
@@ -94,6 +111,8 @@ def _extra_files(data_dir, known):
             if rel in known:
                 continue
             parts = rel.split(os.sep)
+            stem, ext = os.path.splitext(parts[-1])
+            parts[-1] = "*" + ext if re.search(r"[0-9]", stem) else parts[-1]  # as the C profiler: img_001.png
             pattern = "/".join("*" if re.fullmatch(r"[0-9a-zA-Z_-]*[0-9][0-9a-zA-Z_-]*", p) and i < len(parts) - 1
                                else p for i, p in enumerate(parts))
             groups.setdefault(pattern, 0)
@@ -111,12 +130,17 @@ def profile_task(task_dir, mode="search", seed=42, subsample_rows=30000, time_bu
     """CONFIG (README section 2) and profile tags for a task folder."""
     data_dir = _data_dir(task_dir)
     files = sorted(f for f in os.listdir(data_dir) if os.path.isfile(os.path.join(data_dir, f)))
-    train_file = _find(files, ["train"])
-    test_file = _find(files, ["test"])
     sample_file = _find(files, ["sample", "submission"])
-    train = pd.read_csv(os.path.join(data_dir, train_file), low_memory=False)
-    test = pd.read_csv(os.path.join(data_dir, test_file), low_memory=False, nrows=2000)
+    train_file = _find([f for f in files if f != sample_file], ["train", "labels"])
+    test_file = _find([f for f in files if f != sample_file], ["test"])
+    train = _read_table(os.path.join(data_dir, train_file))
     sample = pd.read_csv(os.path.join(data_dir, sample_file), nrows=2000)
+    test_ids_from = None
+    if test_file is None:  # image / audio tasks: the sample lists the test ids (facts.c does the same)
+        test_file, test_ids_from = sample_file, "sample_submission"
+        test = sample[[sample.columns[0]]]
+    else:
+        test = _read_table(os.path.join(data_dir, test_file), nrows=2000)
     info = {}
     task_json = os.path.join(task_dir, "task.json")
     if os.path.isfile(task_json):
@@ -198,22 +222,28 @@ def profile_task(task_dir, mode="search", seed=42, subsample_rows=30000, time_bu
     if extra:
         tags.add("extra_files")
     has_features = any(kinds[k] for k in ("numeric", "categorical", "text", "datetime", "boolean"))
+    images = any(g["kind"] == "image" for g in extra)
+    if images:
+        tags.add("image_files")
+    if any(f and f.lower().endswith((".json", ".jsonl", ".ndjson")) for f in (train_file, test_file)):
+        tags.add("json_records")
     if not has_features:
-        if any(g["kind"] == "image" for g in extra):
+        if images:
             tags.add("images")
         elif any(g["kind"] == "audio" for g in extra):
             tags.add("audio")
-        elif not any(g["kind"] == "text" for g in extra):
+        if not images and not any(g["kind"] == "text" for g in extra):
             tags.add("no_features")
     if n <= 5000:
         tags.add("small_data")
     if problem == "multiclass" and max(train[c].nunique() for c in train_targets) > 10:
         tags.add("many_classes")
-    try:
-        subprocess.run([PYTHON, "-c", "import torch"], check=True, capture_output=True, timeout=60)
-        tags.add("torch")
-    except (subprocess.SubprocessError, OSError):
-        pass
+    for module, tag in (("torch", "torch"), ("PIL", "pil")):
+        try:
+            subprocess.run([PYTHON, "-c", f"import {module}"], check=True, capture_output=True, timeout=60)
+            tags.add(tag)
+        except (subprocess.SubprocessError, OSError):
+            pass
     config = {
         "mode": mode, "seed": seed, "subsample_rows": subsample_rows, "data_dir": "./input",
         "train_file": train_file, "test_file": test_file, "sample_submission_file": sample_file,
@@ -222,6 +252,8 @@ def profile_task(task_dir, mode="search", seed=42, subsample_rows=30000, time_bu
         "lower_is_better": bool(lower), "columns": kinds, "extra_files": extra, "n_folds": 5,
         "time_budget_s": time_budget_s, "threads": threads,
     }
+    if test_ids_from:
+        config["test_ids_from"] = test_ids_from
     return config, sorted(tags)
 
 
@@ -253,11 +285,16 @@ def applicable(entry, problem, tags, metric=None):
 
 
 def candidate(catalog, config, tags, models):
-    """Choices of a fresh candidate: defaults, auto features whose requires hold, the given models.
+    """Choices of a fresh candidate: defaults, auto load steps and auto features whose requires hold, the
+    given models.
     Choices = {block: [[snippet_name, params], ...]} with params the full parameter dicts."""
     choices = {}
     for block in BLOCKS:
         names = list(models) if block == "model" else list(catalog["defaults"][block])
+        if block == "load":
+            for name in catalog.get("auto_load", []):
+                if applicable(snippet_entry(catalog, "load", name), config["problem"], tags):
+                    names.append(name)
         if block == "features":
             for name in catalog["auto_features"]:
                 if applicable(snippet_entry(catalog, "features", name), config["problem"], tags):
@@ -395,7 +432,7 @@ def render_ensemble(method, solutions, catalog=None):
 SCORE_RE = re.compile(r"Final Validation Performance:\s*([-+0-9.eEinfa]+)")
 
 
-def run_script(task_dir, script, workdir, name="solution", timeout=1800):
+def run_script(task_dir, script, workdir, name="solution", timeout=1800, env=None):
     """Runs script in workdir/name/ with ./input -> public/; returns dict(score, seconds, rc, stdout...)."""
     folder = os.path.join(workdir, name)
     if os.path.isdir(folder):
@@ -406,7 +443,8 @@ def run_script(task_dir, script, workdir, name="solution", timeout=1800):
         fh.write(script)
     t0 = time.time()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([PYTHON, "solution.py"], cwd=folder, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([PYTHON, "solution.py"], cwd=folder, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **env) if env else None)
     seconds = time.time() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)

@@ -175,6 +175,9 @@ int agent_exec(struct agent *a, const char *area, const char *label, int64_t nod
 char *agent_check_submission(struct agent *a, const char *path);
 
 /* ---- the fallback submission (fallback.c) ---- */
+/* Copies `submission` to RUN/final/submission.csv and writes `code` as
+ * RUN/final/solution.py, each atomically (the final step and the fallback). */
+int agent_publish_final(struct agent *a, const char *code, const char *submission, struct err *err);
 /* Offers a finished search script's ./final/submission.csv: when it is
  * valid and its score is the best offered so far, it becomes RUN/final/
  * submission.csv (and its script RUN/final/solution.py). */

@@ -32,7 +32,7 @@ static bool offers_solutions(const char *stage)
     return strcmp(stage, "ablation") != 0 && strcmp(stage, "submission") != 0;
 }
 
-static int publish_files(struct agent *a, const char *code, const char *submission, struct err *err)
+int agent_publish_final(struct agent *a, const char *code, const char *submission, struct err *err)
 {
     char *final_dir = fs_join(a->run_dir, "final");
     char *sol_to = fs_join(final_dir, "solution.py");
@@ -75,7 +75,7 @@ void fallback_offer(struct agent *a, const char *stage, int64_t node_id, const c
     pthread_mutex_lock(&a->lock);
     /* checked again: another lane may have offered a better one meanwhile */
     better = !a->has_fallback || agent_better(a, res->score, a->fallback_score);
-    int rc = better ? publish_files(a, code, path, &err) : 0;
+    int rc = better ? agent_publish_final(a, code, path, &err) : 0;
     if (better && rc == 0) {
         a->has_fallback = true;
         a->fallback_score = res->score;

@@ -48,32 +48,11 @@ static char *regenerate(struct agent *a, void *ctx, int attempt)
     return ask_submission(a, call_id, s->from->code);
 }
 
-static int copy_file(const char *from, const char *to, struct err *err)
-{
-    char *data = NULL;
-    size_t len = 0;
-    if (fs_read_file(from, 0, &data, &len, err) < 0)
-        return -1;
-    int rc = fs_write_atomic(to, data, len, err);
-    free(data);
-    return rc;
-}
-
 static int publish(struct agent *a, const struct solution *sol, struct err *err)
 {
-    char *final_dir = fs_join(a->run_dir, "final");
-    char *sol_path = fs_join(final_dir, "solution.py");
     char *sub_from = fs_join(sol->attempt_dir, "final/submission.csv");
-    char *sub_to = fs_join(final_dir, "submission.csv");
-    int rc = fs_mkdir_p(final_dir, 0755, err);
-    if (rc == 0)
-        rc = fs_write_atomic(sol_path, sol->code, strlen(sol->code), err);
-    if (rc == 0)
-        rc = copy_file(sub_from, sub_to, err);
-    free(final_dir);
-    free(sol_path);
+    int rc = agent_publish_final(a, sol->code, sub_from, err);
     free(sub_from);
-    free(sub_to);
     return rc;
 }
 

@@ -48,6 +48,7 @@
 #ifndef MLESTAR_EXEC_EXEC_H
 #define MLESTAR_EXEC_EXEC_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -130,6 +131,8 @@ struct exec_result {
 
 int exec_run(const struct exec_request *req, struct exec_result *res, struct err *err);
 void exec_result_free(struct exec_result *res);
+/* The verdict as a JSON object (every field; result_json.c). The caller owns it. */
+json_t *exec_result_json(const struct exec_result *res);
 const char *exec_status_name(enum exec_status s);
 /* Limits from the exec.* settings for one of `slots` concurrent scripts
  * (slots < 1: exec.slots, else the number of cores): memory 0 means RAM /

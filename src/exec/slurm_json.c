@@ -30,14 +30,6 @@ static json_t *nullable(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *strings(char **items, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(items[i] ? items[i] : ""));
-    return a;
-}
-
 int slurm_request_write(const char *path, const struct exec_request *req, const char *result_path,
                         struct err *err)
 {
@@ -160,30 +152,8 @@ void slurm_request_free(struct slurm_request *r)
 
 char *slurm_result_to_json(const struct exec_result *r)
 {
-    json_t *o = json_object();
+    json_t *o = exec_result_json(r);
     json_object_set_new(o, "version", json_integer(SLURM_JSON_VERSION));
-    json_object_set_new(o, "status", json_string(exec_status_name(r->status)));
-    json_object_set_new(o, "exit_code", json_integer(r->exit_code));
-    json_object_set_new(o, "signal", json_integer(r->signal));
-    json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
-    json_object_set_new(o, "oom_killed", json_boolean(r->oom_killed));
-    json_object_set_new(o, "output_truncated", json_boolean(r->output_truncated));
-    json_object_set_new(o, "wall_s", json_real(r->wall_s));
-    json_object_set_new(o, "cpu_s", json_real(r->cpu_s));
-    json_object_set_new(o, "peak_rss_bytes", json_integer(r->peak_rss_bytes));
-    json_object_set_new(o, "stdout_path", nullable(r->stdout_path));
-    json_object_set_new(o, "stderr_path", nullable(r->stderr_path));
-    json_object_set_new(o, "stdout_tail", nullable(r->stdout_tail));
-    json_object_set_new(o, "stderr_tail", nullable(r->stderr_tail));
-    json_object_set_new(o, "has_score", json_boolean(r->has_score));
-    json_object_set_new(o, "score", r->has_score ? json_real(r->score) : json_null());
-    json_object_set_new(o, "has_submission", json_boolean(r->has_submission));
-    json_object_set_new(o, "submission_path", nullable(r->submission_path));
-    json_object_set_new(o, "files_read", strings(r->files_read, r->nfiles_read));
-    json_object_set_new(o, "files_blocked", strings(r->files_blocked, r->nfiles_blocked));
-    json_object_set_new(o, "writes_blocked", strings(r->writes_blocked, r->nwrites_blocked));
-    json_object_set_new(o, "network_isolated", json_boolean(r->network_isolated));
-    json_object_set_new(o, "memory_cgroup", json_boolean(r->memory_cgroup));
     /* the tails are the script's output: any bytes; JSON needs UTF-8 */
     char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (!text) {
@@ -249,6 +219,8 @@ int slurm_result_parse(const char *text, size_t len, struct exec_result *res, st
     res->writes_blocked = string_vector(json_object_get(o, "writes_blocked"), &res->nwrites_blocked);
     res->network_isolated = json_bool(o, "network_isolated", false);
     res->memory_cgroup = json_bool(o, "memory_cgroup", false);
+    res->fs_confined = json_bool(o, "fs_confined", false);
+    res->confinement = dup_or_null(o, "confinement");
     rc = 0;
 out:
     json_decref(o);

@@ -12,12 +12,8 @@ bin=${MLESTAR_BIN:?}
 src=${MLESTAR_SOURCE_DIR:?}
 tmp=$(mktemp -d)
 marker="mlestar-deadline-marker-$$-$RANDOM"
-server_pid=
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
-  pkill -KILL -f "$marker" 2>/dev/null || true
-  [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
+. "$src/tests/tools/scripted_llm.sh"
+cleanup() { pkill -KILL -f "$marker" 2>/dev/null || true; scripted_cleanup; }
 trap cleanup EXIT
 limit=60
 
@@ -82,10 +78,7 @@ for s in steps:
 json.dump(steps, open(sys.argv[1], "w"), indent=1)
 PY
 
-/usr/bin/python3 "$src/tests/tools/llm_test_server.py" "$tmp/script.json" "$tmp/requests.jsonl" >"$tmp/port" 2>"$tmp/server.err" &
-server_pid=$!
-for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-port=$(head -1 "$tmp/port")
+scripted_start "$tmp/script.json"
 
 start=$(date +%s.%N)
 OPENAI_API_KEY=sk-test "$bin" run "$src/examples/breast-cancer" --out "$tmp/run" --provider openai \
@@ -93,6 +86,7 @@ OPENAI_API_KEY=sk-test "$bin" run "$src/examples/breast-cancer" --out "$tmp/run"
   --set pipeline.debug_rounds=1 --set pipeline.regenerations=0 --time-limit ${limit}s >"$tmp/run.log" 2>&1 || {
   echo "FAIL: the run exited non-zero"; tail -40 "$tmp/run.log"; exit 1; }
 end=$(date +%s.%N)
+scripted_assert_no_collision
 wall=$(python3 -c "print(round($end - $start, 1))")
 echo "wall time ${wall}s for a ${limit}s limit"
 python3 -c "import sys; sys.exit(0 if $wall <= $limit * 1.10 else 1)" || {

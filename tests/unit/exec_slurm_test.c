@@ -173,6 +173,8 @@ static void test_result_round_trip(void **state)
     r.files_blocked[0] = sdup("/etc/shadow");
     r.network_isolated = true;
     r.memory_cgroup = true;
+    r.fs_confined = true;
+    r.confinement = sdup("mount-ns+pivot_root, landlock v7, seccomp, uid 65534");
     char *json = slurm_result_to_json(&r);
     assert_non_null(json);
     struct exec_result b;
@@ -197,6 +199,8 @@ static void test_result_round_trip(void **state)
     assert_string_equal(b.files_blocked[0], "/etc/shadow");
     assert_int_equal(b.nwrites_blocked, 0);
     assert_true(b.network_isolated && b.memory_cgroup);
+    assert_true(b.fs_confined);
+    assert_string_equal(b.confinement, r.confinement);
     free(json);
     exec_result_free(&b);
     exec_result_free(&r);

@@ -46,6 +46,14 @@ check_run digits-images 0.85 higher images
 check_run features-images 0.3 lower images
 check_run audio-labels 0.49 higher prior
 grep -q "PRIOR-ONLY" "$tmp/run-audio-labels/final/solution.py" || { echo "FAIL: the prior is not labelled"; exit 1; }
+# ... and labelled where the user looks: the summary, the "submitted" event and the report; a learned
+# submission is not
+grep -q "PRIOR-ONLY: nothing in the inputs was usable" "$tmp/audio-labels.log" || {
+  echo "FAIL: the summary does not label the prior-only submission"; tail -12 "$tmp/audio-labels.log"; exit 1; }
+grep -q "PRIOR-ONLY" "$tmp/digits-images.log" && { echo "FAIL: a learned submission is labelled prior-only"; exit 1; }
+sqlite3 "$tmp/run-audio-labels/run.db" "SELECT data FROM events WHERE type='submitted'" | grep -q '"prior_only": *true' || {
+  echo "FAIL: the submitted event does not say prior_only"; exit 1; }
+grep -q "prior only" "$tmp/run-audio-labels/report.html" || { echo "FAIL: the report does not label the prior"; exit 1; }
 [ -s "$tmp/run-digits-images/data/train/d0000.png" ] || { echo "FAIL: train.zip not unpacked into RUN/data"; exit 1; }
 [ -s "$tmp/run-zipped-csv/data/test.csv" ] || { echo "FAIL: test.csv.gz not unpacked into RUN/data"; exit 1; }
 (cd "$tmp/fix" && find . -type f | sort | xargs md5sum) >"$tmp/after.md5"

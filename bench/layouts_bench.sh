@@ -3,7 +3,8 @@
 # (default 8 minutes) on tasks in layouts other than flat CSV, against a
 # prior-only baseline (class frequencies of the training labels, or 0.5 AUC
 # for a constant), both graded with `mlestar grade` on the private answers.
-#   usage: bench/layouts_bench.sh [-b BUILD_DIR] [-l MINUTES]
+#   usage: bench/layouts_bench.sh [-b BUILD_DIR] [-l MINUTES] [TASK_NAME...]
+# (names select some of the tasks below; default all)
 # Tasks:
 #   records-json     fixture (tests/fixtures/make_fixtures.py): JSON array
 #                    of records, free text + numbers + boolean + nested
@@ -27,6 +28,8 @@ while getopts "b:l:" opt; do
     *) echo "usage: $0 [-b BUILD_DIR] [-l MINUTES]" >&2; exit 2 ;;
   esac
 done
+shift $((OPTIND - 1))
+selected=" $* "
 bin=$build/mlestar
 [ -x "$bin" ] || { echo "no $bin: build mlestar first" >&2; exit 2; }
 root=${LAYOUTS_BENCH_DIR:-$(mktemp -d)}
@@ -104,6 +107,7 @@ echo "| task (layout) | metric | mlestar (test) | prior only | wall | submission
 echo "|---|---|---:|---:|---:|---|---|"
 for task in "${tasks[@]}"; do
   name=$(basename "$task")
+  if [ "$selected" != "  " ] && [[ "$selected" != *" $name "* ]]; then continue; fi
   run=$root/run-$name
   rm -rf "$run"
   t0=$(date +%s)
@@ -117,8 +121,22 @@ for task in "${tasks[@]}"; do
   prior_submission "$task" "$root/$name.prior.csv"
   "$bin" grade "$task" "$root/$name.prior.csv" --json >"$root/$name.prior.json"
   prior=$(score_of "$root/$name.prior.json")
-  source=$(grep -o 'valid; [a-z -]*' "$root/$name.log" | head -1 | sed 's/valid; //')
-  models=$(grep -o '"block":"model","snippets":\[[^]]*' "$run/final/solution.py" 2>/dev/null |
-           grep -o '"name":"[a-z_]*"' | sed 's/"name":"//; s/"//' | sort | uniq | paste -sd+ -)
+  source=$(grep -o 'valid; [a-z -]*' "$root/$name.log" | head -1 | sed 's/valid; //' || true)
+  models=$(/usr/bin/python3 - "$run/final/solution.py" <<'PY' || true
+import json, sys
+# compose records, also inside an ensemble's solutions (string literals: escaped quotes and newlines)
+text = open(sys.argv[1]).read().replace('\\"', '"').replace("\\n", "\n")
+names = set()
+for line in text.splitlines():
+    if "# [compose] " in line:
+        try:
+            rec, _ = json.JSONDecoder().raw_decode(line.split("# [compose] ", 1)[1])
+        except ValueError:
+            continue
+        if rec.get("block") == "model":
+            names.update(u["name"] for u in rec.get("snippets", []))
+print("+".join(sorted(names)) or "?")
+PY
+)
   echo "| $name | $metric | $score | $prior | ${wall}s | ${source:-none} | ${models:-?} |"
 done

@@ -5,9 +5,10 @@
 # global average pooling, dropout and a linear head. AdamW with a cosine learning rate over the epochs
 # the time allows: the first epoch is timed, and the number of epochs is what fits in fit_seconds()
 # (capped at `epochs`); the best epoch on an inner split of the training rows is kept. Augmentation:
-# random shifts of up to 1/8 of the side, plus horizontal flips when `flip` is set. Validates at most
-# `max_folds` folds (FOLD_CAP), so each network gets a real share of the script's time.
-FOLD_CAP = int({{max_folds}}) or FOLD_CAP
+# random shifts of up to 1/8 of the side, plus horizontal flips when `flip` is set. Validates one fold
+# per `fold_seconds` of the script's budget, at most `max_folds` (FOLD_CAP), so that each network gets a
+# real share of the script's time.
+FOLD_CAP = int(min({{max_folds}}, max(1, time_budget() // {{fold_seconds}})))
 
 
 class CNNModel:

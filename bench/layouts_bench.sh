@@ -12,6 +12,8 @@
 #                    labels in a CSV, no feature column (the CNN's case)
 #   features-images  fixture at --scale 2: 16 numeric features beside an
 #                    image folder, one probability column per class
+#   shifted-digits   fixture: 48 px digits anywhere on a noisy canvas (pixel
+#                    summaries fail; a translation-invariant CNN is needed)
 #   insults-json     detecting-insults-in-social-commentary (../shared,
 #                    when present) rewritten as JSON records with a nested
 #                    object: a real text task in the JSON layout
@@ -37,8 +39,8 @@ mkdir -p "$root"
 echo "layouts bench: runs under $root" >&2
 
 /usr/bin/python3 tests/fixtures/make_fixtures.py "$root/fix" --scale 2 \
-  --only records-json,digits-images,features-images >/dev/null
-tasks=("$root/fix/records-json" "$root/fix/digits-images" "$root/fix/features-images")
+  --only records-json,digits-images,features-images,shifted-digits >/dev/null
+tasks=("$root/fix/records-json" "$root/fix/digits-images" "$root/fix/features-images" "$root/fix/shifted-digits")
 insults=../shared/tasks/detecting-insults-in-social-commentary
 if [ -d "$insults" ]; then
   /usr/bin/python3 - "$insults" "$root/fix/insults-json" <<'PY'

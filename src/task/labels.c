@@ -429,6 +429,33 @@ static bool inside(const char *path, const char *folder)
     return in;
 }
 
+/* Where path will be once made: its nearest existing ancestor resolved,
+ * the rest appended (so it is judged before anything is created). */
+static char *planned_path(const char *path)
+{
+    char *head = xstrdup(path);
+    struct buf tail = {0};
+    char *real;
+    while ((real = fs_realpath(head)) == NULL) {
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head) {
+            free(head);
+            buf_free(&tail);
+            return NULL;
+        }
+        char *rest = xasprintf("/%s%s", slash + 1, buf_str(&tail));
+        buf_truncate(&tail, 0);
+        buf_puts(&tail, rest);
+        free(rest);
+        *slash = '\0';
+    }
+    char *out = xasprintf("%s%s", real, buf_str(&tail));
+    free(real);
+    free(head);
+    buf_free(&tail);
+    return out;
+}
+
 static char *summary(const struct plan *p)
 {
     const char *how = p->from == TASK_LABELS_FOLDERS ? "folder names under" : "file-name prefixes (before the "
@@ -453,17 +480,19 @@ static int write_table(const struct task *t, const struct plan *p, const char *u
         free(s);
         return 0;
     }
+    char *planned = planned_path(unpack_dir);
+    if (planned && (inside(planned, t->root) || inside(planned, t->data_dir))) {
+        *why = xasprintf("labels from names: the writable data folder %s lies inside the task folder, and "
+                         "mlestar never writes there: %s not built", planned, LABELS_FILE);
+        free(planned);
+        return 0;
+    }
+    free(planned);
     if (fs_mkdir_p(unpack_dir, 0755, err) < 0)
         return err_prefix(err, "cannot make the data folder for %s", LABELS_FILE);
     char *dest = fs_realpath(unpack_dir);
     if (!dest)
         return err_set(err, "cannot resolve %s", unpack_dir);
-    if (inside(dest, t->root) || inside(dest, t->data_dir)) {
-        *why = xasprintf("labels from names: the writable data folder %s lies inside the task folder, and "
-                         "mlestar never writes there: %s not built", dest, LABELS_FILE);
-        free(dest);
-        return 0;
-    }
     char *path = fs_join(dest, LABELS_FILE);
     char *text = table_text(p);
     int rc = fs_write_atomic(path, text, strlen(text), err);

@@ -43,6 +43,12 @@ status=0
 # orchestrator does its real work under ASan+UBSan. So do the slurm tests.
 echo "== unit and fuzz-corpus tests, normal build"
 (cd build && ctest --output-on-failure -j "$jobs" -LE 'e2e|slurm' "$@") || status=1
+# every data layout end to end in the normal build too (the Python side is the same; the
+# orchestrator is built without instrumentation, as users run it)
+if [ $# -eq 0 ]; then
+  echo "== data layouts end to end, normal build"
+  (cd build && ctest --output-on-failure -R '^e2e_run_layouts$') || status=1
+fi
 echo "== all tests, ASan+UBSan build"
 (cd build-asan && ctest --output-on-failure -j "$jobs" "$@") || status=1
 exit $status

@@ -86,6 +86,7 @@ struct agent {
     char fallback_stage[32];
     bool submitted_fallback;    /* the run's submission is the fallback ... */
     char submit_why[192];       /* ... because of this */
+    bool final_prior_only;      /* RUN/final/solution.py is a prior-only guess (agent_code_is_prior_only) */
     struct callkey_registry *asked_calls; /* the LLM calls of this process (agent/callkey.h); NULL until the first */
 };
 
@@ -178,6 +179,13 @@ char *agent_check_submission(struct agent *a, const char *path);
 /* Copies `submission` to RUN/final/submission.csv and writes `code` as
  * RUN/final/solution.py, each atomically (the final step and the fallback). */
 int agent_publish_final(struct agent *a, const char *code, const char *submission, struct err *err);
+
+/* True when a solution learns nothing from the inputs: it says so with the
+ * marker PRIOR_ONLY_MARKER (the builtin kit's model/prior prints it; the
+ * prompts ask the same of an LLM's constant guess). The summary, the
+ * "submitted" event and the report label such a submission. */
+#define PRIOR_ONLY_MARKER "PRIOR-ONLY"
+bool agent_code_is_prior_only(const char *code);
 /* Offers a finished search script's ./final/submission.csv: when it is
  * valid and its score is the best offered so far, it becomes RUN/final/
  * submission.csv (and its script RUN/final/solution.py). */

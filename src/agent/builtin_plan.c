@@ -692,12 +692,19 @@ static char *answer_extract(json_t *ctx, struct err *err)
         json_decref(rec);
     }
     char *out = NULL;
-    /* first pass: blocks not refined before; second pass: any block */
+    /* first pass: blocks not refined before; second pass: blocks refined
+     * before whose text has changed since (the pipeline refuses a block
+     * text it has already refined) */
+    json_t *refined_texts = json_object_get(ctx, "refined_blocks");
     for (int pass = 0; pass < 2 && !out; pass++) {
         for (size_t j = 0; j < 3 && !out; j++) {
             if (pass == 0 && json_list_has(refined, order[j]))
                 continue;
             char *block_text = kit_block_text(code, order[j]);
+            if (block_text && json_list_has(refined_texts, block_text)) {
+                free(block_text);
+                continue;
+            }
             json_t *rec = kit_parse_block_record(block_text);
             json_t *uses_out = NULL;
             json_t *tried = rec ? tried_moves(rec, NULL) : NULL;

@@ -50,7 +50,14 @@ int agent_publish_final(struct agent *a, const char *code, const char *submissio
     free(final_dir);
     free(sol_to);
     free(sub_to);
+    if (rc == 0)
+        a->final_prior_only = agent_code_is_prior_only(code);
     return rc;
+}
+
+bool agent_code_is_prior_only(const char *code)
+{
+    return code && strstr(code, PRIOR_ONLY_MARKER) != NULL;
 }
 
 void fallback_offer(struct agent *a, const char *stage, int64_t node_id, const char *code,
@@ -102,6 +109,8 @@ void fallback_explain(struct agent *a, const char *why)
     json_t *d = json_pack("{s:I,s:s,s:s,s:s}", "node", (json_int_t)a->fallback_node, "from_stage", a->fallback_stage,
                           "source", "fallback", "why", why);
     json_object_set_new(d, "score", json_real(a->fallback_score));
+    if (a->final_prior_only)
+        json_object_set_new(d, "prior_only", json_true());
     agent_event(a, "submitted", d);
     json_decref(d);
     log_warn("submitted the fallback: the test predictions of the best search script (node %lld, %s, "

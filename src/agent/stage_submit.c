@@ -62,6 +62,8 @@ static void announce(struct agent *a, const struct solution *s, const struct sol
                           "source", "full-data");
     if (s->has_score)
         json_object_set_new(d, "score", json_real(s->score));
+    if (a->final_prior_only)
+        json_object_set_new(d, "prior_only", json_true());
     agent_event(a, "submitted", d);
     json_decref(d);
 }

@@ -88,6 +88,9 @@ static void print_summary(struct agent *a, int rc, const char *error, double wal
                     a->run_dir, (long long)a->fallback_node, a->fallback_score, a->submit_why);
         else
             fprintf(out, "submission    %s/final/submission.csv (valid; from the full-data final step)\n", a->run_dir);
+        if (a->final_prior_only)
+            fprintf(out, "              PRIOR-ONLY: nothing in the inputs was usable, so it predicts the training "
+                         "labels' class frequencies or mean for every row; a guess, not a learned model\n");
     } else {
         fprintf(out, "submission    none: %s\n", error);
     }

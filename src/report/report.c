@@ -252,6 +252,9 @@ static void summary_scores(struct buf *b, const struct report *r)
         } else if (!strcmp(rp_str(sub, "source"), "full-data")) {
             buf_puts(b, "; the full-data final step");
         }
+        if (json_is_true(json_object_get(sub, "prior_only")))
+            buf_puts(b, "; <span class=\"badge st-failed\">prior only</span> nothing in the inputs was usable: "
+                        "it predicts the training labels' class frequencies or mean for every row");
     } else if (!strcmp(rp_str(r->run, "status"), "running")) {
         buf_puts(b, "not yet (the run is still going)");
     } else {

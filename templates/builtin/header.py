@@ -23,6 +23,9 @@ ROW_STEPS = []   # row-wise, unsupervised feature steps: objects with fit(df, ki
 FIT_STEPS = []   # supervised / fold-fitted feature steps: zero-argument factories of objects with
                  # fit(df, Y, kinds) and transform(df, kinds, is_fit_frame) -> DataFrame of numeric columns
 MODELS = []      # (name, factory); factory(spec) -> model with fit(fs, y, fs_valid, y_valid) / predict(fs)
+IMAGE_PATH_COLUMN = "img_path"  # load/images: each row's image file (absolute path), carried to FeatureSet.image_paths
+FIT_PLAN = {"fits_left": 1}     # fits still to come in this script (cross_validate, predict/refit), for fit_seconds()
+FOLD_CAP = 0                    # a slow model's snippet may set it: validate only the first FOLD_CAP folds
 
 
 def log(*parts):
@@ -43,6 +46,12 @@ def time_budget():
 
 def time_left():
     return time_budget() - (time.time() - T_START)
+
+
+def fit_seconds(share=0.6):
+    """Seconds one fit of a time-sized model (model/cnn) may take: `share` of the script's time left,
+    split over the fits still planned (FIT_PLAN, kept by cross_validate and predict/refit)."""
+    return max(3.0, share * time_left() / max(1, int(FIT_PLAN.get("fits_left") or 1)))
 
 
 def cfg_list(key):
@@ -225,14 +234,16 @@ def to_float_frame(frame):
 # ---------------------------------------------------------------- the feature pipeline
 class FeatureSet:
     """Model inputs of one frame: dense numeric columns (NaN = missing), which of them are categorical
-    codes, a sparse one-hot block for linear models, and the raw text (text columns joined)."""
+    codes, a sparse one-hot block for linear models, the raw text (text columns joined), and each row's
+    image file (a path or None; None for the whole set when the task has no images)."""
 
-    def __init__(self, dense, names, code_cols, onehot, text):
+    def __init__(self, dense, names, code_cols, onehot, text, image_paths=None):
         self.dense = dense
         self.names = names
         self.code_cols = code_cols
         self.onehot = onehot
         self.text = text
+        self.image_paths = image_paths
 
     def __len__(self):
         return self.dense.shape[0]
@@ -327,7 +338,10 @@ class FeaturePipeline:
             for c in self.text_cols[1:]:
                 text = text + " | " + as_text(df[c])
             text = text.tolist()
-        return FeatureSet(dense, names, code_cols, onehot, text)
+        image_paths = None
+        if IMAGE_PATH_COLUMN in df.columns:
+            image_paths = [p if isinstance(p, str) else None for p in df[IMAGE_PATH_COLUMN].tolist()]
+        return FeatureSet(dense, names, code_cols, onehot, text, image_paths)
 
 
 # ---------------------------------------------------------------- model inputs
@@ -632,15 +646,20 @@ def predict_with_folds(fold_state):
 
 def cross_validate(folds, time_fraction=0.7):
     """Fits the pipeline and the models on each fold's training rows, predicts its validation rows.
-    Stops early (fewer folds validated) when the projected time exceeds time_fraction of the budget."""
+    Stops early (fewer folds validated) when the projected time exceeds time_fraction of the budget,
+    and validates only the first FOLD_CAP folds when a slow model's snippet set it."""
     if not MODELS:
         raise RuntimeError("the model block registered no model in MODELS")
+    if FOLD_CAP and len(folds) > FOLD_CAP:
+        log(f"validating the first {FOLD_CAP} of {len(folds)} folds (FOLD_CAP, set by a slow model)")
+        folds = folds[:FOLD_CAP]
     frame, test_frame, kinds = apply_row_steps(train_df, test_df, KINDS)
     specs = target_specs()
     state, done, oof_parts, member_parts = [], [], {}, {}
     t0 = time.time()
     budget = time_budget()
     for i, (tr, va) in enumerate(folds):
+        FIT_PLAN["fits_left"] = (len(folds) - i) * len(specs)
         pipe = FeaturePipeline(globals().get("FEATURE_OPTIONS") or {}).fit(frame.iloc[tr], Y[tr], kinds)
         fs_tr = pipe.transform(frame.iloc[tr], kinds, True)
         fs_va = pipe.transform(frame.iloc[va], kinds, False)

@@ -205,6 +205,24 @@ r = run(audio, bc.compose(catalog, config, bc.candidate(catalog, config, tags, [
 g = check_submission(audio, r, "layout_prior")
 check("PRIOR-ONLY" in r["stdout"], "prior: the script says its predictions are prior-only")
 
+# 9. model/cnn: offered only where torch imports and the task has images; trained from scratch on the
+# features-images fixture's PNGs within a 40 s budget, two folds (FOLD_CAP), far better than the prior
+cnn_entry = bc.snippet_entry(catalog, "model", "cnn")
+check(bc.applicable(cnn_entry, "multiclass", ["image_files"]) is False, "cnn: not offered without torch")
+check(bc.applicable(cnn_entry, "multiclass", ["torch", "numeric"]) is False, "cnn: not offered without images")
+config, tags = bc.profile_task(feim, mode="submit", threads=1, time_budget_s=40)
+if "torch" in tags:
+    r = run(feim, bc.compose(catalog, config, bc.candidate(catalog, config, tags, ["cnn"])), "layout_cnn")
+    g = check_submission(feim, r, "layout_cnn")
+    check(g is not None and g["score"] < 0.5, f"cnn: test log loss {g and g['score']} < 0.5 (prior 2.30)")
+    fits = re.findall(r"model/cnn: (\d+) images at 32px, (\d+) epochs in [\d.]+s \(allowed (\d+)s\)", r["stdout"])
+    check(len(fits) == 2 and all(int(n) > 0 and int(e) >= 1 for n, e, _ in fits),
+          f"cnn: two fold networks trained on the images ({fits})")
+    check("validating the first 2 of 5 folds" in r["stdout"], "cnn: FOLD_CAP limits validation to 2 folds")
+    check(all(int(a) <= 40 for _, _, a in fits), f"cnn: each fit is allowed a share of the 40 s budget ({fits})")
+else:
+    print("skip cnn training: torch is not importable by /usr/bin/python3")
+
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
 EOF

@@ -63,6 +63,14 @@ grep -q "^one\.[0-9]*,train/one\.[0-9]*\.png,one$" "$tmp/run-name-labels/data/tr
   { echo "FAIL: name-labels: rows do not carry the name prefix"; exit 1; }
 head -1 "$tmp/run-tsv/final/submission.csv" | grep -qx "id,cultivar" || { echo "FAIL: tsv: submission is not a CSV"; exit 1; }
 grep -q "PRIOR-ONLY" "$tmp/run-audio-labels/final/solution.py" || { echo "FAIL: the prior is not labelled"; exit 1; }
+# ... and labelled where the user looks: the summary, the "submitted" event and the report; a learned
+# submission is not
+grep -q "PRIOR-ONLY: nothing in the inputs was usable" "$tmp/audio-labels.log" || {
+  echo "FAIL: the summary does not label the prior-only submission"; tail -12 "$tmp/audio-labels.log"; exit 1; }
+grep -q "PRIOR-ONLY" "$tmp/digits-images.log" && { echo "FAIL: a learned submission is labelled prior-only"; exit 1; }
+sqlite3 "$tmp/run-audio-labels/run.db" "SELECT data FROM events WHERE type='submitted'" | grep -q '"prior_only": *true' || {
+  echo "FAIL: the submitted event does not say prior_only"; exit 1; }
+grep -q "prior only" "$tmp/run-audio-labels/report.html" || { echo "FAIL: the report does not label the prior"; exit 1; }
 [ -s "$tmp/run-digits-images/data/train/d0000.png" ] || { echo "FAIL: train.zip not unpacked into RUN/data"; exit 1; }
 [ -s "$tmp/run-zipped-csv/data/test.csv" ] || { echo "FAIL: test.csv.gz not unpacked into RUN/data"; exit 1; }
 (cd "$tmp/fix" && find . -type f | sort | xargs md5sum) >"$tmp/after.md5"

@@ -13,6 +13,7 @@
 #include "agent/builtin_kit.h"
 #include "util/fs.h"
 #include "util/jsonutil.h"
+#include "util/mem.h"
 
 static void expect_metric(const char *text, const char *problem, const char *metric, bool lower)
 {
@@ -232,6 +233,60 @@ static void test_lanes_get_different_models(void **state)
     json_decref(c1);
 }
 
+/* The extraction never offers a block text the pipeline has refined before
+ * (it would refuse it and ask again, to the same answer): once every block
+ * is refined and unchanged there is nothing to offer; a block whose text
+ * changed since its refinement is offered again. */
+static json_t *extract_ctx(const char *code, json_t *refined)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:i,s:i}", "stage", "extract", "code", code, "summary",
+                     "ranking: model features validation", "refined_blocks", refined, "lane", 0, "outer_step", 3);
+}
+
+static void test_extract_skips_refined_texts(void **state)
+{
+    (void)state;
+    struct err err = {{0}};
+    const struct kit *k = kit_get(&err);
+    if (!k)
+        fail_msg("%s", err.msg);
+    json_t *comp = small_composition(k);
+    json_t *config = json_pack("{s:s,s:i,s:s,s:s}", "mode", "search", "seed", 7, "metric", "auc", "problem", "binary");
+    char *code = kit_render_script(k, config, comp, &err);
+    if (!code)
+        fail_msg("%s", err.msg);
+    char *model = kit_block_text(code, "model"), *features = kit_block_text(code, "features");
+    char *validation = kit_block_text(code, "validation");
+    /* every block refined, none changed since */
+    json_t *ctx = extract_ctx(code, json_pack("[s,s,s]", model, features, validation));
+    char *reply = builtin_answer("extract", ctx, &err);
+    assert_null(reply);
+    assert_non_null(strstr(err.msg, "no block"));
+    json_decref(ctx);
+    /* the model block was refined when its text was different: offered again */
+    char *older = xasprintf("%s# an earlier version\n", model);
+    err.msg[0] = 0;
+    ctx = extract_ctx(code, json_pack("[s,s,s]", older, features, validation));
+    reply = builtin_answer("extract", ctx, &err);
+    if (!reply)
+        fail_msg("%s", err.msg);
+    const char *open = strstr(reply, "```json\n");
+    assert_non_null(open);
+    json_t *list = json_loads(open + 8, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(list);
+    assert_string_equal(json_str(json_array_get(list, 0), "code_block", ""), model);
+    json_decref(list);
+    free(reply);
+    json_decref(ctx);
+    free(older);
+    free(model);
+    free(features);
+    free(validation);
+    free(code);
+    json_decref(config);
+    json_decref(comp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_param_changes),
         cmocka_unit_test(test_compose_and_parse_back),
         cmocka_unit_test(test_lanes_get_different_models),
+        cmocka_unit_test(test_extract_skips_refined_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,9 @@
 # original width, height and file size (columns "img_*", appended to KINDS["numeric"]). Pixels are
 # decoded with PIL; without PIL, 8-bit PNG files are decoded with zlib and other formats give only their
 # file size. Rows without an image get NaN; the tabular columns beside the images stay as they are.
+# Each row's file is also kept in the IMAGE_PATH_COLUMN column (not a feature: FeatureSet.image_paths),
+# and decode_image(path, side) serves image models (model/cnn) from IMAGE_CACHE, which holds the
+# decodes done here.
 IMAGE_PARAMS = dict(side={{side}}, thumb={{thumb}}, cells={{cells}}, orientations={{orientations}}, bins={{bins}})
 
 try:
@@ -112,25 +115,34 @@ def _png_pixels(path):
 
 
 def _square(pixels, side):
-    """Nearest-neighbour resize of an (h, w, c) array to (side, side, 3) floats in 0..1."""
+    """Nearest-neighbour resize of an (h, w, c) array to (side, side, 3) uint8."""
     h, w = pixels.shape[:2]
     rows = (np.arange(side) * h // side).clip(0, h - 1)
     cols = (np.arange(side) * w // side).clip(0, w - 1)
-    img = pixels[rows][:, cols].astype(np.float32) / 255.0
+    img = pixels[rows][:, cols]
     if img.shape[2] in (2, 4):
         img = img[:, :, :img.shape[2] - 1]  # drop alpha
     return np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img[:, :, :3]
 
 
+IMAGE_CACHE = {}  # (path, side) -> ((side, side, 3) uint8 or None, width, height)
+
+
+def decode_image(path, side):
+    """((side, side, 3) uint8 or None, width, height), decoded once per (path, side)."""
+    key = (path, side)
+    if key not in IMAGE_CACHE:
+        IMAGE_CACHE[key] = _decode(path, side)
+    return IMAGE_CACHE[key]
+
+
 def _decode(path, side):
-    """((side, side, 3) floats or None, width, height)."""
     if _PILImage is not None:
         try:
             with _PILImage.open(path) as im:
                 w, h = im.size
                 im.draft("RGB", (side * 2, side * 2))
-                return np.asarray(im.convert("RGB").resize((side, side), _PILImage.BILINEAR),
-                                  np.float32) / 255.0, w, h
+                return np.asarray(im.convert("RGB").resize((side, side), _PILImage.BILINEAR), np.uint8), w, h
         except Exception:
             return None, np.nan, np.nan
     try:
@@ -144,6 +156,7 @@ def _decode(path, side):
 
 def _image_features(img, p):
     side, thumb, cells, orient, bins = p["side"], p["thumb"], p["cells"], p["orientations"], p["bins"]
+    img = img.astype(np.float32) / 255.0
     grey = img.mean(axis=2)
     feats = [grey.reshape(thumb, side // thumb, thumb, side // thumb).mean(axis=(1, 3)).ravel()]
     feats.append(img.mean(axis=(0, 1)))
@@ -181,13 +194,13 @@ def add_image_features(df, role, groups):
     names = _image_columns(p)
     pixel = np.full((len(df), len(names)), np.nan, np.float32)
     size = np.full((len(df), 3), np.nan, np.float32)
+    paths = [index.get(_key_text(v)) for v in df[key].tolist()]
     t0, decoded = time.time(), 0
-    for r, v in enumerate(df[key].tolist()):
-        path = index.get(_key_text(v))
+    for r, path in enumerate(paths):
         if path is None:
             continue
         size[r, 2] = os.path.getsize(path)
-        img, w, h = _decode(path, p["side"])
+        img, w, h = decode_image(os.path.abspath(path), p["side"])
         size[r, 0], size[r, 1] = w, h
         if img is not None:
             pixel[r] = _image_features(img, p)
@@ -197,7 +210,8 @@ def add_image_features(df, role, groups):
     how = "PIL" if _PILImage is not None else "zlib PNG decoder" if decoded else "file sizes only (no PIL)"
     log(f"load/images: {role}: {pattern} by column {key}: {decoded}/{len(df)} images decoded ({how}), "
         f"{out.shape[1]} features, {time.time() - t0:.1f}s")
-    return pd.concat([df, out], axis=1), list(out.columns)
+    out[IMAGE_PATH_COLUMN] = [os.path.abspath(q) if q else None for q in paths]
+    return pd.concat([df, out], axis=1), [c for c in out.columns if c != IMAGE_PATH_COLUMN]
 
 
 _groups = _image_groups()

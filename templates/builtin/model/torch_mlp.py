@@ -1,5 +1,6 @@
 # model/torch_mlp: a small PyTorch MLP (two hidden layers, batch norm, dropout, AdamW, early stopping on
 # an inner split of the training rows) on standardized features. Needs python3-torch (catalog: requires torch).
+# Stops early, keeping its best epoch, when the fit has used its share of the script's time (fit_seconds()).
 class TorchMLPModel:
     def __init__(self, spec, params):
         self.spec, self.p = spec, dict(params)
@@ -15,6 +16,7 @@ class TorchMLPModel:
         import torch
         torch.manual_seed(int(CONFIG.get("seed", 0)))
         torch.set_num_threads(int(CONFIG.get("threads") or 1))
+        t0, allowed = time.time(), fit_seconds()
         self.prep = Prep("dense_scaled", text="word", svd=100, seed=int(CONFIG.get("seed", 0)))
         X = self.prep.fit_transform(fs).astype(np.float32)
         kind = self.spec["kind"]
@@ -58,6 +60,9 @@ class TorchMLPModel:
                 patience += 1
                 if patience >= 8:
                     break
+            if time.time() - t0 > allowed:
+                log(f"model/torch_mlp: stopping after {epoch + 1} epochs: the fit's {allowed:.0f}s share is used")
+                break
         if best_state is not None:
             self.net.load_state_dict(best_state)
         return self

@@ -2,7 +2,7 @@
 # predict the test rows and write them in the sample's format. In search mode (the fallback submission)
 # the folds' models predict instead, so the search pays no extra fit.
 if MODE == "submit":
-    all_rows = np.arange(len(train_df))
+    FIT_PLAN["fits_left"] = len(CV["specs"])
     pipe = FeaturePipeline(globals().get("FEATURE_OPTIONS") or {}).fit(CV["frame"], Y, CV["kinds"])
     fitted = fit_members(pipe.transform(CV["frame"], CV["kinds"], True), Y, CV["specs"])
     averaged, _ = predict_members(fitted, pipe.transform(CV["test_frame"], CV["kinds"], False))

@@ -262,9 +262,11 @@ static int open_task(struct agent *a, const struct agent_open_opts *o, struct er
     if (rc < 0)
         return -1;
     if (!a->task->train)
-        return err_set(err, "no training file found in %s (expected a table named like train*.csv, train.json, "
-                       "train.jsonl or *labels*.csv, possibly inside an archive, or one holding every column of "
-                       "the sample submission)", a->task->data_dir);
+        return err_set(err, "no training file found in %s (expected a table named like train*.csv, train.tsv, "
+                       "train.json, train.jsonl or *labels*.csv, possibly inside an archive, or one holding every "
+                       "column of the sample submission, or image/audio files labelled by folder or name)%s%s",
+                       a->task->data_dir, a->task->labels_note ? ": " : "",
+                       a->task->labels_note ? a->task->labels_note : "");
     struct profile *p = NULL;
     if (profile_task(a->task, &p, err) < 0)
         return err_prefix(err, "profiling %s", a->task->data_dir);

@@ -4,7 +4,9 @@
  * Transported as True/False ..."), and the builtin planner renders them
  * into the CONFIG literal of its scripts. They come from the task intake
  * (columns, submission format) and the profile (problem kind, feature kinds,
- * extra files); the metric and direction come from the agent. */
+ * extra files); the metric and direction come from the agent. A training
+ * table mlestar built from file names (task.h, labels from names) lists no
+ * feature column, and its note travels as labels_note. */
 #include "agent/facts.h"
 
 #include <string.h>
@@ -118,7 +120,15 @@ json_t *facts_build(const struct task *t, json_t *profile, const char *metric, b
     json_object_set_new(facts, "problem", problem ? json_copy(problem) : json_string("unknown"));
     json_object_set_new(facts, "metric", json_string(metric ? metric : "unknown"));
     json_object_set_new(facts, "lower_is_better", json_boolean(lower_is_better));
-    json_object_set_new(facts, "columns", train ? columns_by_kind(t, train) : json_object());
+    /* a train table built from file names has no feature column: its id and
+     * path columns carry the label itself (folder or name prefix) */
+    bool synthesized = t->train && t->train->synthesized;
+    json_object_set_new(facts, "columns", train && !synthesized ? columns_by_kind(t, train) : json_object());
+    if (t->labels_note)
+        json_object_set_new(facts, "labels_note", json_string(t->labels_note));
+    if (synthesized)
+        json_object_set_new(facts, "train_labels_from",
+                            json_string(t->labels_from == TASK_LABELS_FOLDERS ? "folders" : "names"));
     json_object_set_new(facts, "extra_files", extra_files(profile));
     json_object_set_new(facts, "train_rows", json_copy(train ? json_object_get(train, "rows") : json_integer(0)));
     return facts;

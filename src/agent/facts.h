@@ -11,7 +11,9 @@
  * "sample_submission_file", "id_columns", "target_columns", "train_targets",
  * "submission_format", "class_values", "problem", "metric",
  * "lower_is_better", "columns": {numeric, boolean, categorical, text,
- * datetime, id}, "extra_files": [{pattern, kind, count}], "train_rows"}. */
+ * datetime, id}, "extra_files": [{pattern, kind, count}], "train_rows"}, and
+ * "labels_note" / "train_labels_from" ("folders", "names") when the intake
+ * built train from file names or said why it could not. */
 json_t *facts_build(const struct task *t, json_t *profile, const char *metric, bool lower_is_better);
 
 #endif

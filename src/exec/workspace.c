@@ -66,8 +66,9 @@ static int make_parent(const char *path, char **last_made, struct err *err)
     return rc;
 }
 
-/* A file unpacked from an archive lives in the run's data view: its folder
- * (abs_path without rel_path) is readable too. */
+/* A file unpacked from an archive (or written by the intake, labels from
+ * names) lives in the run's data view: its folder (abs_path without
+ * rel_path) is readable too. */
 static void note_data_root(struct workspace *ws, const char *abs_path, const char *rel_path)
 {
     size_t n = strlen(abs_path), k = strlen(rel_path);
@@ -95,7 +96,7 @@ static int link_inputs(struct workspace *ws, const struct task *task, struct err
             continue;
         }
         char *target = f->abs_path ? xstrdup(f->abs_path) : fs_join(task->data_dir, f->rel_path);
-        if (f->archive)
+        if (f->archive || f->synthesized)
             note_data_root(ws, target, f->rel_path);
         char *link_path = fs_join(ws->input_dir, f->rel_path);
         rc = make_parent(link_path, &last_made, err);

@@ -27,7 +27,11 @@
  * pure ASCII costs nothing more.
  *
  * csv_open_range() reads the records that start in a byte range of a
- * file, for the profiler's threads (see profile_csv.c). */
+ * file, for the profiler's threads (see profile_csv.c).
+ *
+ * The separator is one byte held by the reader (',' unless csv_open() saw a
+ * .tsv name, or csv_set_separator() said otherwise); the SIMD loops compare
+ * with it exactly as with the comma, so tab-separated files cost the same. */
 #include "task/csv.h"
 
 #include <errno.h>
@@ -35,6 +39,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util/mem.h"
@@ -68,6 +73,7 @@ struct csv_reader {
     size_t record_max;         /* raw bytes one record may take (csv_set_limits) */
     size_t fields_max;         /* fields one record may have */
     bool too_wide;             /* the record being parsed has more than fields_max fields */
+    char sep;                  /* field separator: ',' (default), '\t' for .tsv files */
 };
 
 enum parse_result { PARSE_RECORD, PARSE_NEED_MORE, PARSE_END };
@@ -82,7 +88,25 @@ static struct csv_reader *reader_new(size_t block)
     r->stop = ~0ULL;
     r->record_max = CSV_RECORD_MAX;
     r->fields_max = CSV_FIELDS_MAX;
+    r->sep = ',';
     return r;
+}
+
+char csv_separator_for(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    return n >= 4 && strcasecmp(path + n - 4, ".tsv") == 0 ? '\t' : ',';
+}
+
+void csv_set_separator(struct csv_reader *r, char sep)
+{
+    if (sep != '"' && sep != '\n' && sep != '\r' && sep != '\0')
+        r->sep = sep;
+}
+
+char csv_separator(const struct csv_reader *r)
+{
+    return r->sep;
 }
 
 int csv_open(const char *path, struct csv_reader **out, struct err *err)
@@ -94,6 +118,7 @@ int csv_open(const char *path, struct csv_reader **out, struct err *err)
     struct csv_reader *r = reader_new(CSV_BLOCK);
     r->fd = fd;
     r->path = xstrdup(path);
+    r->sep = csv_separator_for(path);
     *out = r;
     return 0;
 }
@@ -290,10 +315,11 @@ static inline size_t count_bits(unsigned m)
  * storing whole 16-byte blocks even past the separator (rec has REC_SLACK
  * bytes to spare). Sets HIGHS in *bits when a copied byte is >= 0x80 (for
  * the UTF-8 pre-check). Returns the separator's address, or end. */
-static inline const char *copy_until_separator(const char *p, const char *end, char **wp, uint64_t *bits)
+static inline const char *copy_until_separator(const char *p, const char *end, char **wp, uint64_t *bits,
+                                               char sep)
 {
     char *w = *wp;
-    const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+    const __m128i comma = _mm_set1_epi8(sep), newline = _mm_set1_epi8('\n');
     unsigned high = 0;
     while (end - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)p);
@@ -314,7 +340,7 @@ static inline const char *copy_until_separator(const char *p, const char *end, c
         w += 16;
     }
     unsigned char acc = 0;
-    while (p < end && *p != ',' && *p != '\n') {
+    while (p < end && *p != sep && *p != '\n') {
         acc |= (unsigned char)*p;
         *w++ = *p++;
     }
@@ -382,7 +408,7 @@ done:
 static const char *unquoted_fields(struct csv_reader *r, size_t *nf, const char *p, const char *end, char **wp,
                                    uint64_t *bits, bool *done)
 {
-    const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+    const __m128i comma = _mm_set1_epi8(r->sep), newline = _mm_set1_epi8('\n');
     char *w = *wp;
     const char *field = p;     /* raw start of the field being copied */
     char *wfield = w;
@@ -464,7 +490,8 @@ static bool has_high_bit(const char *p, size_t n)
  * at a time: whole words are stored even past the separator (rec has
  * REC_SLACK bytes to spare). ORs the copied bytes into *bits (for the
  * UTF-8 pre-check). Returns the separator's address, or end. */
-static inline const char *copy_until_separator(const char *p, const char *end, char **wp, uint64_t *bits)
+static inline const char *copy_until_separator(const char *p, const char *end, char **wp, uint64_t *bits,
+                                               char sep)
 {
     char *w = *wp;
     uint64_t acc = 0;
@@ -472,7 +499,7 @@ static inline const char *copy_until_separator(const char *p, const char *end, c
         uint64_t x;
         memcpy(&x, p, 8);
         memcpy(w, &x, 8);
-        uint64_t hits = zero_bytes(x ^ (ONES * ',')) | zero_bytes(x ^ (ONES * '\n'));
+        uint64_t hits = zero_bytes(x ^ (ONES * (unsigned char)sep)) | zero_bytes(x ^ (ONES * '\n'));
         if (hits) {
             size_t k = (size_t)__builtin_ctzll(hits) >> 3;
             /* the bytes before the separator only */
@@ -484,7 +511,7 @@ static inline const char *copy_until_separator(const char *p, const char *end, c
         p += 8;
         w += 8;
     }
-    while (p < end && *p != ',' && *p != '\n') {
+    while (p < end && *p != sep && *p != '\n') {
         acc |= (unsigned char)*p;
         *w++ = *p++;
     }
@@ -574,7 +601,7 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
                     if (!r->eof)
                         return PARSE_NEED_MORE;
                     record_done = true;
-                } else if (*p == ',') {
+                } else if (*p == r->sep) {
                     p++;
                 } else if (*p == '\n') {
                     p++;
@@ -591,7 +618,7 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
             }
         } else {
         unquoted:;
-            const char *stop = copy_until_separator(p, end, &w, &bits);
+            const char *stop = copy_until_separator(p, end, &w, &bits, r->sep);
             if (stop == end) {
                 if (!r->eof)
                     return PARSE_NEED_MORE;
@@ -599,7 +626,7 @@ static enum parse_result parse_record(struct csv_reader *r, size_t *nfields_out)
                     w--;
                 p = end;
                 record_done = true;
-            } else if (*stop == ',') {
+            } else if (*stop == r->sep) {
                 p = stop + 1;
             } else {
                 if (w > f->ptr && w[-1] == '\r')

@@ -16,6 +16,11 @@
  * fields[i].ptr + fields[i].len + 1), so a caller may copy a whole record
  * with one memcpy. One reader per thread.
  *
+ * Tab-separated files (TSV) are read by the same parser with '\t' as the
+ * separator: csv_open(), csv_open_range() and csv_table_load() take it from
+ * the file name (csv_separator_for(): ".tsv", any case), memory readers use
+ * ',' until csv_set_separator() says otherwise. Quoting rules are the same.
+ *
  * csv_table_load() is the convenience for small files (submissions,
  * answers): it loads every record into memory. */
 #ifndef MLESTAR_TASK_CSV_H
@@ -60,6 +65,12 @@ int csv_open_range(const char *path, unsigned long long start, unsigned long lon
                    struct csv_reader **out, struct err *err);
 /* Sets the offset at which csv_next() stops starting records (see above). */
 void csv_set_stop(struct csv_reader *r, unsigned long long stop);
+/* The separator a file of this name uses: '\t' for *.tsv, else ','. */
+char csv_separator_for(const char *path);
+/* Sets the field separator (before the first csv_next()); '"', CR, LF and
+ * NUL are refused (the separator stays as it was). */
+void csv_set_separator(struct csv_reader *r, char sep);
+char csv_separator(const struct csv_reader *r);
 /* Reads from memory (not copied: `data` must outlive the reader). */
 int csv_open_mem(const char *data, size_t len, struct csv_reader **out);
 /* Returns 1 and the record's fields, 0 at the end, -1 on a read error. */

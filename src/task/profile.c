@@ -128,13 +128,34 @@ static int cmp_pattern(const void *a, const void *b)
     return c ? c : strcmp(x->file->rel_path, y->file->rel_path);
 }
 
+/* Labels from folders: a file one folder below the label root gets the
+ * folder pattern of the root followed by an asterisk, so the class folders
+ * form one group. */
+static char *class_dir_pattern(const struct task *t, const char *rel)
+{
+    if (t->labels_from != TASK_LABELS_FOLDERS || !t->labels_dir)
+        return NULL;
+    size_t n = strlen(t->labels_dir);
+    if (strncmp(rel, t->labels_dir, n) != 0 || rel[n] != '/' || !strchr(rel + n + 1, '/') ||
+        strchr(strchr(rel + n + 1, '/') + 1, '/'))
+        return NULL;
+    char *root = xasprintf("%s/x", t->labels_dir);
+    char *dir = dir_pattern(root);
+    char *out = dir[0] ? xasprintf("%s/*", dir) : xstrdup("*");
+    free(root);
+    free(dir);
+    return out;
+}
+
 /* Fills pats[i].pattern for every file. */
 static struct pat *make_patterns(const struct task *t)
 {
     struct pat *pats = xcalloc(t->nfiles ? t->nfiles : 1, sizeof *pats);
     for (size_t i = 0; i < t->nfiles; i++) {
         pats[i].file = &t->files[i];
-        pats[i].dir = dir_pattern(t->files[i].rel_path);
+        pats[i].dir = class_dir_pattern(t, t->files[i].rel_path);
+        if (!pats[i].dir)
+            pats[i].dir = dir_pattern(t->files[i].rel_path);
         pats[i].base = base_pattern(base_of(t->files[i].rel_path));
     }
     qsort(pats, t->nfiles, sizeof *pats, cmp_pat);
@@ -186,7 +207,7 @@ static char **copy_strv(char *const *v, size_t n)
 
 static bool tabular(enum task_file_kind k)
 {
-    return k == TASK_KIND_CSV || k == TASK_KIND_JSON || k == TASK_KIND_JSONL;
+    return k == TASK_KIND_CSV || k == TASK_KIND_TSV || k == TASK_KIND_JSON || k == TASK_KIND_JSONL;
 }
 
 static void add_file(struct profile *p, struct profile_file *f)
@@ -237,8 +258,8 @@ static struct profile_file *unprofiled(const struct task_file *tf, const char *w
 
 static int profile_one(const struct task_file *tf, struct profile_file **out, struct err *err)
 {
-    if (tf->kind == TASK_KIND_CSV)
-        return profile_csv_file(tf->abs_path, out, err);
+    if (tf->kind == TASK_KIND_CSV || tf->kind == TASK_KIND_TSV)
+        return profile_csv_file(tf->abs_path, out, err); /* the separator follows the name (csv.h) */
     return profile_json_file(tf->abs_path, tf->kind == TASK_KIND_JSONL, out, err);
 }
 
@@ -282,6 +303,8 @@ static int profile_files(const struct task *t, struct profile *p, struct err *er
             f->path = xstrdup(tf->rel_path);
             f->archive = tf->archive ? xstrdup(tf->archive) : NULL;
             f->role = tf->role;
+            f->kind = tf->kind;
+            f->synthesized = tf->synthesized;
             add_file(p, f);
             bytes -= tf->size;
             count--;
@@ -407,6 +430,8 @@ int profile_task(const struct task *t, struct profile **out, struct err *err)
     p->sub_format = t->sub_format;
     p->metric = t->metric ? xstrdup(t->metric) : NULL;
     p->lower_is_better = t->lower_is_better;
+    p->labels_from = t->labels_from;
+    p->labels_note = t->labels_note ? xstrdup(t->labels_note) : NULL;
     if (profile_files(t, p, err) < 0) {
         profile_free(p);
         return -1;
@@ -447,5 +472,6 @@ void profile_free(struct profile *p)
     }
     free(p->targets);
     free(p->metric);
+    free(p->labels_note);
     free(p);
 }

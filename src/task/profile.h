@@ -6,7 +6,9 @@
  * (exact up to a bound, then a HyperLogLog estimate), numeric statistics,
  * top values, text lengths and a few examples. Other files (images,
  * per-sample folders such as train/<n>/geometry.xyz) are summarised as
- * groups by path pattern with a count and a total size; image and audio
+ * groups by path pattern with a count and a total size (class folders of
+ * labels from names, train/<class>/<file>, form one group
+ * "train/<any>/..." whatever the class names); image and audio
  * groups also get sizes, channels and formats from the headers of a
  * sample of their files (profile_media.c). The target column of
  * train gets its distribution, and the problem type is derived from it.
@@ -115,6 +117,7 @@ struct profile_file {
     struct profile_issue *issues;
     size_t nissues;           /* at most PROFILE_ISSUES_MAX */
     long long issues_total;
+    bool synthesized;         /* written by mlestar (labels from names; see task.h) */
 };
 
 /* Image / audio headers read from a sample of a group's files (imghdr.h):
@@ -169,6 +172,10 @@ struct profile {
     size_t ntargets;
     char *metric;                  /* copied from the task; NULL when unknown */
     int lower_is_better;           /* -1 unknown, 0, 1 */
+    /* Labels from names, copied from the task: how train was built, or
+     * why labels could not be derived (NULL: nothing to say). */
+    enum task_labels_from labels_from;
+    char *labels_note;
 };
 
 /* Profiles every file of the task. Fails only when a train, test or sample

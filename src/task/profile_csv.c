@@ -140,7 +140,7 @@ static int read_header(struct csv_reader *r, struct tab *t, const char *path, st
 int profile_csv_reader(struct csv_reader *r, const char *path, struct profile_file **out, struct err *err)
 {
     *out = NULL;
-    struct tab t = {.file = tab_file_new(path, TASK_KIND_CSV)};
+    struct tab t = {.file = tab_file_new(path, csv_separator(r) == '\t' ? TASK_KIND_TSV : TASK_KIND_CSV)};
     if (read_header(r, &t, path, err) < 0 || profile_records(r, &t, err) < 0) {
         tab_abandon(&t);
         return -1;
@@ -174,10 +174,11 @@ static bool unquoted_field_has_quote(const struct csv_field *fields, size_t nf)
 /* True when the records at the start of data parse cleanly with ncols
  * fields each; only records that end inside data are judged, and at least
  * one must. */
-static bool parses_cleanly(const char *data, size_t len, size_t ncols)
+static bool parses_cleanly(const char *data, size_t len, size_t ncols, char sep)
 {
     struct csv_reader *r;
     csv_open_mem(data, len, &r);
+    csv_set_separator(r, sep);
     struct err err = {{0}};
     const struct csv_field *fields;
     size_t nf, judged = 0;
@@ -197,7 +198,7 @@ static bool parses_cleanly(const char *data, size_t len, size_t ncols)
 
 /* Finds a record start at or after target: *cut is set and true returned,
  * or false when no line start in the window passes the test. */
-static bool choose_cut(int fd, unsigned long long target, unsigned long long size, size_t ncols,
+static bool choose_cut(int fd, unsigned long long target, unsigned long long size, size_t ncols, char sep,
                        unsigned long long *cut)
 {
     size_t want = size - target < WINDOW_BYTES ? (size_t)(size - target) : WINDOW_BYTES;
@@ -211,7 +212,7 @@ static bool choose_cut(int fd, unsigned long long target, unsigned long long siz
             if (!nl)
                 break;
             pos = (size_t)(nl - window) + 1;
-            if (pos < len && parses_cleanly(window + pos, len - pos, ncols)) {
+            if (pos < len && parses_cleanly(window + pos, len - pos, ncols, sep)) {
                 *cut = target + pos;
                 found = true;
             }
@@ -276,10 +277,11 @@ static int plan_cuts(const char *path, unsigned long long data_start, unsigned l
     cuts[0] = data_start;
     int got = 1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char sep = csv_separator_for(path);
     for (int k = 1; fd >= 0 && k < want; k++) {
         unsigned long long cut;
         unsigned long long target = data_start + data * (unsigned long long)k / (unsigned long long)want;
-        if (choose_cut(fd, target, size, ncols, &cut) && cut > cuts[got - 1] && cut < size)
+        if (choose_cut(fd, target, size, ncols, sep, &cut) && cut > cuts[got - 1] && cut < size)
             cuts[got++] = cut;
     }
     if (fd >= 0)
@@ -456,7 +458,7 @@ static int profile_parallel(const char *path, struct profile_file **out, struct 
     struct csv_reader *r;
     if (csv_open(path, &r, err) < 0)
         return -1;
-    struct tab t = {.file = tab_file_new(path, TASK_KIND_CSV)};
+    struct tab t = {.file = tab_file_new(path, csv_separator(r) == '\t' ? TASK_KIND_TSV : TASK_KIND_CSV)};
     int rc = read_header(r, &t, path, err);
     unsigned long long data_start = csv_offset(r);
     long long header_lines = (long long)csv_next_line(r) - 1;

@@ -90,6 +90,8 @@ json_t *profile_file_to_json(const struct profile_file *f)
     json_object_set_new(o, "kind", json_string(task_kind_name(f->kind)));
     if (f->archive)
         json_object_set_new(o, "archive", str(f->archive));
+    if (f->synthesized)
+        json_object_set_new(o, "synthesized", json_true());
     json_object_set_new(o, "bytes", json_integer(f->bytes));
     json_object_set_new(o, "rows", json_integer(f->rows));
     json_t *cols = json_array();
@@ -155,5 +157,10 @@ json_t *profile_to_json(const struct profile *p)
     for (size_t i = 0; i < p->ntargets; i++)
         json_array_append_new(targets, target_json(&p->targets[i]));
     json_object_set_new(o, "targets", targets);
+    if (p->labels_note) {
+        static const char *const from[] = {"none", "folders", "names"};
+        json_object_set_new(o, "labels", json_pack("{s:s, s:o}", "from", from[p->labels_from], "note",
+                                                   str(p->labels_note)));
+    }
     return o;
 }

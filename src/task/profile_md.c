@@ -253,12 +253,16 @@ static void put_layout(struct buf *b, const struct profile_file *f)
     buf_printf(b, "- Layout: input/%s", f->path);
     if (f->archive)
         buf_printf(b, " (unpacked from %s, read this file, not the archive)", f->archive);
+    if (f->synthesized)
+        buf_puts(b, " (written by mlestar from the file names, see Labels above; not a file of the task)");
     if (f->kind == TASK_KIND_JSON)
         buf_puts(b, "; a JSON array of records: pandas.json_normalize(json.load(fh), sep=\".\") gives these "
                     "columns (nested fields as parent.child)");
     else if (f->kind == TASK_KIND_JSONL)
         buf_puts(b, "; JSON Lines, one record per line: pandas.json_normalize([json.loads(l) for l in fh], "
                     "sep=\".\") gives these columns");
+    else if (f->kind == TASK_KIND_TSV)
+        buf_puts(b, "; tab-separated (TSV): read it with pandas.read_csv(path, sep=\"\\t\")");
     else
         buf_puts(b, "; CSV");
 }
@@ -271,7 +275,7 @@ static void render_file(struct md *m, const struct profile *p, const struct prof
     put_size(&b, f->bytes);
     bool ok = md_line_within(m, buf_str(&b), limit);
     buf_truncate(&b, 0);
-    if (ok && (f->kind != TASK_KIND_CSV || f->archive)) {
+    if (ok && (f->kind != TASK_KIND_CSV || f->archive || f->synthesized)) {
         put_layout(&b, f);
         ok = md_line_within(m, buf_str(&b), limit);
     }
@@ -317,6 +321,12 @@ static void render_header(struct md *m, const struct profile *p)
     put_list(&b, p->target_columns, p->n_target_columns);
     md_line(m, buf_str(&b));
     buf_truncate(&b, 0);
+    if (p->labels_note) {
+        buf_puts(&b, "- Labels: ");
+        buf_puts(&b, p->labels_note);
+        md_line(m, buf_str(&b));
+        buf_truncate(&b, 0);
+    }
     buf_puts(&b, "- Train targets: ");
     put_list(&b, p->train_targets, p->n_train_targets);
     buf_printf(&b, "; problem: %s", profile_problem_name(p->problem));

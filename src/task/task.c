@@ -3,8 +3,11 @@
  * Steps of task_open(): decide the shape (MLE-bench folder, plain folder,
  * or data folder plus --goal); read the description; walk the data folder
  * (skipping dot files, hidden names, and symlinked folders, which could
- * loop); give the top-level CSVs their roles; read task.json when there is
- * one (only metric, direction, id_column and target_columns); then derive
+ * loop); give the top-level tables (CSV, TSV, JSON) their roles; with no
+ * train table, build one from folder or file names when they carry the
+ * labels (labels.c; dropped again, with the reason kept, when its columns
+ * match nothing); read task.json when there is one (only metric,
+ * direction, id_column and target_columns); then derive
  * the columns from the sample submission's header against the headers of
  * train and test. Only headers are read, except when the prediction columns
  * are not train columns: then train is streamed once to collect the
@@ -22,9 +25,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "task/csv.h"
 #include "task/hll.h"
+#include "task/labels.h"
 #include "task/profile.h"
 #include "task/unpack.h"
 #include "util/buf.h"
@@ -54,7 +59,7 @@ bool task_name_is_hidden(const char *name)
 
 const char *task_kind_name(enum task_file_kind kind)
 {
-    static const char *const names[] = {"csv", "json", "jsonl", "image", "text", "audio", "archive", "other"};
+    static const char *const names[] = {"csv", "tsv", "json", "jsonl", "image", "text", "audio", "archive", "other"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "other";
 }
 
@@ -75,7 +80,7 @@ static bool ext_in(const char *ext, const char *const *list)
 static enum task_file_kind kind_of(const char *name)
 {
     static const char *const image[] = {"png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "dcm", NULL};
-    static const char *const text[] = {"txt", "xyz", "md", "tsv", "xml", "html", "yaml", "yml", NULL};
+    static const char *const text[] = {"txt", "xyz", "md", "xml", "html", "yaml", "yml", NULL};
     static const char *const audio[] = {"wav", "mp3", "flac", "ogg", "aif", "aiff", "m4a", NULL};
     static const char *const archive[] = {"zip", "gz", "tgz", "tar", "7z", "bz2", "xz", "rar", NULL};
     const char *dot = strrchr(name, '.');
@@ -84,6 +89,8 @@ static enum task_file_kind kind_of(const char *name)
     const char *ext = dot + 1;
     if (strcasecmp(ext, "csv") == 0)
         return TASK_KIND_CSV;
+    if (strcasecmp(ext, "tsv") == 0)
+        return TASK_KIND_TSV;
     if (strcasecmp(ext, "json") == 0)
         return TASK_KIND_JSON;
     if (strcasecmp(ext, "jsonl") == 0 || strcasecmp(ext, "ndjson") == 0)
@@ -206,6 +213,7 @@ static int walk_dir(struct walk *w, const char *rel_dir, struct err *err)
             f->size = (long long)st.st_size;
             f->kind = kind_of(e->d_name);
             f->role = TASK_ROLE_DATA;
+            f->synthesized = false;
             continue;
         }
         free(rel);
@@ -322,16 +330,21 @@ static bool better(const struct task_file *cand, const struct task_file *cur, co
     return strlen(cand->rel_path) < strlen(cur->rel_path);
 }
 
+static bool is_delimited(const struct task_file *f)
+{
+    return f->kind == TASK_KIND_CSV || f->kind == TASK_KIND_TSV;
+}
+
 static bool is_table(const struct task_file *f)
 {
-    return (f->kind == TASK_KIND_CSV || f->kind == TASK_KIND_JSON || f->kind == TASK_KIND_JSONL) &&
-           !strchr(f->rel_path, '/');
+    return (is_delimited(f) || f->kind == TASK_KIND_JSON || f->kind == TASK_KIND_JSONL) && !strchr(f->rel_path, '/');
 }
 
 /* Preferred exact names of a role, best first. */
-static const char *const train_names[] = {"train.csv", "train.json", "train.jsonl", "train_labels.csv",
-                                          "labels.csv", NULL};
-static const char *const test_names[] = {"test.csv", "test.json", "test.jsonl", NULL};
+static const char *const train_names[] = {"train.csv", "train.tsv", "train.json", "train.jsonl",
+                                          "train_labels.csv", "train_labels.tsv", "labels.csv", "labels.tsv",
+                                          NULL};
+static const char *const test_names[] = {"test.csv", "test.tsv", "test.json", "test.jsonl", NULL};
 
 static int name_rank(const char *name, const char *const *names)
 {
@@ -363,7 +376,7 @@ static void assign_roles(struct task *t)
             continue;
         const char *n = f->rel_path;
         if (strcasestr(n, "submission")) {
-            bool named = strcasestr(n, "sample") != NULL && f->kind == TASK_KIND_CSV;
+            bool named = strcasestr(n, "sample") != NULL && is_delimited(f);
             if (!sample || (named && !sample_named) ||
                 (named == sample_named && better(f, sample, "sample_submission.csv"))) {
                 sample = f;
@@ -599,7 +612,7 @@ static int collect_json_values(const struct task_file *train, const struct strli
 static int collect_values(const struct task_file *train, const struct strlist *header, const int *cols,
                           size_t ncols, struct valueset *sets, struct err *err)
 {
-    if (train->kind != TASK_KIND_CSV)
+    if (!is_delimited(train))
         return collect_json_values(train, header, cols, ncols, sets, err);
     struct csv_reader *r;
     if (csv_open(train->abs_path, &r, err) < 0)
@@ -746,10 +759,12 @@ static int derive_class_probs(struct task *t, struct derive *d, struct err *err)
     return 0;
 }
 
-static void pick_ids(struct derive *d, const struct task_json *tj)
+static void pick_ids(struct derive *d, const struct task_json *tj, const char *labels_id)
 {
     if (tj->id_column && sl_has(&d->sample, tj->id_column))
         sl_add(&d->ids, tj->id_column);
+    if (labels_id && sl_has(&d->sample, labels_id) && !sl_has(&d->ids, labels_id))
+        sl_add(&d->ids, labels_id); /* the column naming the files (labels from names) */
     for (size_t i = 0; i < d->sample.n; i++) {
         const char *c = d->sample.items[i];
         if (sl_has(&d->ids, c))
@@ -797,7 +812,7 @@ static int derive_columns(struct task *t, const struct task_json *tj, struct err
             t->n_train_targets = d.preds.n;
         }
     } else if (rc == 0) {
-        pick_ids(&d, tj);
+        pick_ids(&d, tj, t->labels_id_column);
         if (d.preds.n == 0) {
             char *sj = sl_join(&d.sample);
             rc = err_set(err, "sample submission %s has no prediction column: all its columns (%s) are also in %s",
@@ -828,6 +843,78 @@ static int derive_columns(struct task *t, const struct task_json *tj, struct err
     sl_free(&d.ids);
     sl_free(&d.preds);
     return rc;
+}
+
+/* ---- labels from names (labels.h) ---- */
+
+/* Points train, test and sample_submission at the files of those roles
+ * (after the list moved or was re-sorted). */
+static void repoint_roles(struct task *t)
+{
+    t->train = t->test = t->sample_submission = NULL;
+    for (size_t i = 0; i < t->nfiles; i++) {
+        const struct task_file *f = &t->files[i];
+        if (f->role == TASK_ROLE_TRAIN)
+            t->train = f;
+        else if (f->role == TASK_ROLE_TEST)
+            t->test = f;
+        else if (f->role == TASK_ROLE_SAMPLE_SUBMISSION)
+            t->sample_submission = f;
+    }
+}
+
+/* With no train table: builds one from folder or file names when they
+ * carry the labels, else leaves labels_note saying why not. */
+static int synthesize_train(struct task *t, const struct task_opts *o, struct err *err)
+{
+    if (t->train || !t->sample_submission)
+        return 0;
+    struct labels_table lt;
+    char *why = NULL;
+    int rc = labels_build(t, o->unpack_dir, &lt, &why, err);
+    if (rc <= 0) {
+        t->labels_note = why;
+        return rc;
+    }
+    t->files = xrealloc(t->files, (t->nfiles + 1) * sizeof *t->files);
+    t->files[t->nfiles++] = lt.file;
+    memset(&lt.file, 0, sizeof lt.file);
+    sort_files(t);
+    repoint_roles(t);
+    t->labels_from = lt.from;
+    t->labels_note = lt.note;
+    t->labels_dir = lt.label_dir;
+    t->labels_id_column = lt.id_column;
+    lt.note = lt.label_dir = lt.id_column = NULL;
+    labels_table_free(&lt);
+    return 0;
+}
+
+/* The columns of a synthesized train matched nothing: drop it (its file
+ * too), keep the reason, and derive the columns as if it never was. */
+static int drop_synthesized(struct task *t, const struct task_json *tj, struct err *err)
+{
+    char *note = xasprintf("labels from names: %s was built from %s/ but refused: %s", t->train->rel_path,
+                           t->labels_dir, err->msg);
+    size_t kept = 0;
+    for (size_t i = 0; i < t->nfiles; i++) {
+        if (t->files[i].synthesized) {
+            unlink(t->files[i].abs_path);
+            file_free(&t->files[i]);
+            continue;
+        }
+        t->files[kept++] = t->files[i];
+    }
+    t->nfiles = kept;
+    repoint_roles(t);
+    free(t->labels_note);
+    free(t->labels_dir);
+    free(t->labels_id_column);
+    t->labels_note = note;
+    t->labels_dir = t->labels_id_column = NULL;
+    t->labels_from = TASK_LABELS_NONE;
+    memset(err, 0, sizeof *err);
+    return derive_columns(t, tj, err);
 }
 
 /* ---- metric and direction ---- */
@@ -1002,7 +1089,12 @@ int task_open(const struct task_opts *o, struct task **out, struct err *err)
     if (rc == 0) {
         assign_roles(t);
         assign_roles_by_content(t);
+        rc = synthesize_train(t, o, err);
+    }
+    if (rc == 0) {
         rc = derive_columns(t, &tj, err);
+        if (rc < 0 && t->labels_from != TASK_LABELS_NONE)
+            rc = drop_synthesized(t, &tj, err);
     }
     if (rc == 0)
         rc = set_metric(t, o, &tj, err);
@@ -1041,5 +1133,8 @@ void task_free(struct task *t)
     free(t->metric);
     free(t->metric_source);
     free(t->direction_source);
+    free(t->labels_note);
+    free(t->labels_dir);
+    free(t->labels_id_column);
     free(t);
 }

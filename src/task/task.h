@@ -20,13 +20,14 @@
  * unpack_dir, `archive` naming the source); a file of the data folder wins
  * over an unpacked one of the same rel_path.
  *
- * Roles, by name first: top-level tables (CSV, JSON, JSON lines, also
- * unpacked ones) named like sample submission / train (or *labels*) / test;
+ * Roles, by name first: top-level tables (CSV, TSV, JSON, JSON lines, also
+ * unpacked ones; a .tsv is read with tab as the separator) named like sample submission / train (or *labels*) / test;
  * then by content: with no train by name, the table holding every prediction
  * column of the sample submission is train; with no test, a table holding
  * the sample's id columns and not its prediction columns is test. Image or
  * audio tasks without a test table get their test ids from the sample
- * submission (the facts say so).
+ * submission (the facts say so). With no training table at all, labels may
+ * come from folder or file names (labels.h).
  *
  * Files named like answers or solutions (see task_name_is_hidden) are never
  * listed, so nothing downstream can expose them. Errors name the path and
@@ -41,7 +42,7 @@
 #include "util/err.h"
 
 enum task_file_kind {
-    TASK_KIND_CSV, TASK_KIND_JSON, TASK_KIND_JSONL, TASK_KIND_IMAGE, TASK_KIND_TEXT,
+    TASK_KIND_CSV, TASK_KIND_TSV, TASK_KIND_JSON, TASK_KIND_JSONL, TASK_KIND_IMAGE, TASK_KIND_TEXT,
     TASK_KIND_AUDIO, TASK_KIND_ARCHIVE, TASK_KIND_OTHER
 };
 
@@ -56,9 +57,18 @@ struct task_file {
     long long size;
     enum task_file_kind kind;
     enum task_file_role role;
+    bool synthesized;          /* written by mlestar (train_labels.csv from file names; see labels.h),
+                                  abs_path in opts.unpack_dir */
 };
 
 /* How the sample submission encodes predictions. */
+/* Where the training labels came from when no training table was given. */
+enum task_labels_from {
+    TASK_LABELS_NONE,      /* a table of the task (or no train at all) */
+    TASK_LABELS_FOLDERS,   /* train/<class>/<file>: the immediate parent folder's name */
+    TASK_LABELS_NAMES      /* train/<class>.<n>.jpg: the file-name prefix before the first '.', '_' or '-' */
+};
+
 enum task_sub_format {
     TASK_SUB_UNKNOWN,      /* no sample submission, or columns matched nothing */
     TASK_SUB_VALUES,       /* one column per train target, same name (labels or numbers) */
@@ -98,6 +108,16 @@ struct task {
      * NULL when unknown. */
     char *metric_source;
     char *direction_source;
+    /* Labels from names (labels.h): with no training table, a sample
+     * submission and labelled-looking image or audio files under a train*
+     * folder, task_open() writes train_labels.csv (id, path, target) into
+     * opts.unpack_dir and makes it `train` (synthesized). labels_note is one
+     * line for people and prompts saying how it was built, or why labels
+     * could not be derived (NULL when the task gave no reason to try). */
+    enum task_labels_from labels_from;
+    char *labels_note;
+    char *labels_dir;          /* folder the labels come from ("train"); NULL when labels_from is NONE */
+    char *labels_id_column;    /* the sample submission's column naming the files; NULL when NONE */
 };
 
 struct task_opts {

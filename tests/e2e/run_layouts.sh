@@ -3,11 +3,14 @@
 # tests/fixtures/make_fixtures.py builds the fixtures (images in zip
 # archives with a labels table, JSON and JSON Lines records with text,
 # a zipped and a gzipped CSV, features beside an image folder, audio clips
-# with nothing readable, digits placed anywhere on a noisy canvas) and
-# `mlestar run` must end each with exit 0 and a submission `mlestar grade`
-# accepts, scoring better than the prior (the audio task must end with the
-# labelled prior; with torch, the shifted digits must be learned by the CNN). The task folders must be
-# left untouched: archives are unpacked into RUN/data. About a minute and a half.
+# with nothing readable, digits placed anywhere on a noisy canvas,
+# tab-separated tables, and image tasks with no training table whose labels
+# are folder names or file-name prefixes) and `mlestar run` must end each
+# with exit 0 and a submission `mlestar grade` accepts, scoring better than
+# the prior (the audio task must end with the labelled prior; with torch,
+# the shifted digits must be learned by the CNN). The task folders must be
+# left untouched: archives are unpacked, and train_labels.csv is written,
+# into RUN/data. Five to six minutes (with torch).
 set -euo pipefail
 bin=${MLESTAR_BIN:?}
 src=${MLESTAR_SOURCE_DIR:?}
@@ -39,7 +42,7 @@ PY
   fi
 }
 
-# bounds: the prior scores AUC 0.5, accuracy ~0.1, log loss ln(3)=1.10 / ln(10)=2.30
+# bounds: the prior scores AUC 0.5, accuracy ~0.1 (tsv: ~0.4), log loss ln(2)=0.69 / ln(3)=1.10 / ln(10)=2.30
 check_run records-json 0.9 higher
 check_run records-jsonl 0.9 higher
 check_run zipped-csv 0.3 lower
@@ -53,6 +56,21 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
 else
   check_run shifted-digits 0.2 higher
 fi
+check_run tsv 0.8 higher
+check_run folder-labels 0.85 higher images
+check_run name-labels 0.3 lower images
+for task in folder-labels name-labels; do
+  labels=$tmp/run-$task/data/train_labels.csv
+  [ -s "$labels" ] || { echo "FAIL: $task: train_labels.csv not written into RUN/data"; exit 1; }
+  head -1 "$labels" | grep -qx "id,path,label" || { echo "FAIL: $task: train_labels.csv header: $(head -1 "$labels")"; exit 1; }
+  "$bin" profile "$tmp/fix/$task" | grep -q "^- Labels: train_labels.csv was built by mlestar" ||
+    { echo "FAIL: $task: the profile does not say where the labels come from"; exit 1; }
+done
+grep -q "^[0-9]*,train/zero/[0-9]*\.png,zero$" "$tmp/run-folder-labels/data/train_labels.csv" ||
+  { echo "FAIL: folder-labels: rows do not carry the folder name"; exit 1; }
+grep -q "^one\.[0-9]*,train/one\.[0-9]*\.png,one$" "$tmp/run-name-labels/data/train_labels.csv" ||
+  { echo "FAIL: name-labels: rows do not carry the name prefix"; exit 1; }
+head -1 "$tmp/run-tsv/final/submission.csv" | grep -qx "id,cultivar" || { echo "FAIL: tsv: submission is not a CSV"; exit 1; }
 grep -q "PRIOR-ONLY" "$tmp/run-audio-labels/final/solution.py" || { echo "FAIL: the prior is not labelled"; exit 1; }
 # ... and labelled where the user looks: the summary, the "submitted" event and the report; a learned
 # submission is not

@@ -1,8 +1,9 @@
 /* fuzz_task_csv.c - libFuzzer target for the CSV reader and the profiler.
  *
- * The first input byte picks the reader's block size (tiny blocks make
- * records straddle block boundaries, where a restartable parser goes
- * wrong); the rest is the CSV. Checks: every field is NUL-terminated at its
+ * The first input byte picks the reader's block size (its low four bits:
+ * tiny blocks make records straddle block boundaries, where a restartable
+ * parser goes wrong) and the separator (its high bit: tab, as for .tsv
+ * files, else comma); the rest is the table. Checks: every field is NUL-terminated at its
  * length and lies inside the record buffer, line numbers never decrease,
  * the reader consumes exactly the input, reading twice gives the same
  * records; then the same bytes are profiled, rendered as JSON (which must
@@ -14,10 +15,13 @@
 #include "task/csv.h"
 #include "task/profile.h"
 
-static uint64_t digest(const char *data, size_t len, size_t block, size_t *records)
+static uint64_t digest(const char *data, size_t len, size_t block, char sep, size_t *records)
 {
     struct csv_reader *r;
     if (csv_open_mem(data, len, &r) < 0)
+        abort();
+    csv_set_separator(r, sep);
+    if (csv_separator(r) != sep)
         abort();
     if (block)
         csv_set_block_size(r, block);
@@ -56,17 +60,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size)
     if (size == 0)
         return 0;
     size_t block = input[0] % 16 ? input[0] % 16 : 0;
+    char sep = (input[0] & 0x80) ? '\t' : ',';
     const char *data = (const char *)input + 1;
     size_t len = size - 1;
 
     size_t n1, n2;
-    uint64_t a = digest(data, len, block, &n1);
-    uint64_t b = digest(data, len, 0, &n2);
+    uint64_t a = digest(data, len, block, sep, &n1);
+    uint64_t b = digest(data, len, 0, sep, &n2);
     if (a != b || n1 != n2)
         abort();
 
     struct csv_reader *r;
     csv_open_mem(data, len, &r);
+    csv_set_separator(r, sep);
     struct profile_file *f = NULL;
     struct err err = {{0}};
     if (profile_csv_reader(r, "fuzz.csv", &f, &err) == 0) {

@@ -1,7 +1,8 @@
 # load/csv: read the training table and the test table (in search mode too: the search's test predictions
 # are mlestar's fallback submission; not when CONFIG predict_test is false, e.g. ablation variants), drop
 # rows without a target, subsample in search mode, encode the targets (class indices, or a transformed
-# regression target).
+# regression target). Tab-separated tables (.tsv, by file name) are first copied to CSVs under
+# ./work_tables and CONFIG's file keys rewritten to them (as load/json does), so everything after reads CSV.
 THREADS = int(CONFIG.get("threads") or 1)
 os.environ["OMP_NUM_THREADS"] = str(THREADS)  # read by OpenMP runtimes loaded from here on (scikit-learn)
 import sklearn.ensemble  # noqa: E402  (loads scikit-learn's OpenMP runtime, so the limit below covers it)
@@ -17,6 +18,22 @@ TARGET_KIND = "classification" if PROBLEM in ("binary", "multiclass") else "regr
 KINDS = kinds_from_config()
 ID_DTYPES = {c: str for c in cfg_list("id_columns") + KINDS["id"]}
 
+
+
+def _tsv_to_csv(name):
+    """A tab-separated table (.tsv) as a CSV under ./work_tables, cells kept as text; returns its path."""
+    frame = pd.read_csv(os.path.join(DATA_DIR, name), sep="\t", dtype=str, keep_default_na=False)
+    out_dir = os.path.abspath("./work_tables")
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, re.sub(r"[^A-Za-z0-9_.-]", "_", str(name)) + ".csv")
+    frame.to_csv(out, index=False)
+    log(f"load/csv: {name} is tab-separated: {len(frame)} rows -> {out}")
+    return out
+
+
+for _key in ("train_file", "test_file", "sample_submission_file"):  # the submission writer reads CSVs
+    if CONFIG.get(_key) and str(CONFIG[_key]).lower().endswith(".tsv"):
+        CONFIG[_key] = _tsv_to_csv(CONFIG[_key])
 train_df = pd.read_csv(os.path.join(DATA_DIR, CONFIG["train_file"]), dtype=ID_DTYPES, low_memory=False)
 train_df = train_df.dropna(subset=TARGETS).reset_index(drop=True)
 if MODE == "search":

@@ -176,6 +176,8 @@ check(bc.limit_message(catalog, ["numeric", "categorical"]) is None, "tabular ta
 
 # 8. data layouts (tests/fixtures/make_fixtures.py): JSON records through load/json and the fast text
 # model; features + images through load/images, with PIL and with the zlib PNG fallback; the prior
+import contextlib
+import io
 import re
 import subprocess
 fix = os.path.join(work, "fixtures")
@@ -224,6 +226,31 @@ if "torch" in tags:
     check(all(int(a) <= 40 for _, _, a in fits), f"cnn: each fit is allowed a share of the 40 s budget ({fits})")
 else:
     print("skip cnn training: torch is not importable by /usr/bin/python3")
+
+# 10. load/images finds a row's file by any trailing part of its path, so ids like "cat/1" work when file
+# names repeat across class folders (cat/1.png, dog/1.png); a name shared by two files matches neither
+sys.path.insert(0, os.path.join(src, "tests", "fixtures"))
+import make_fixtures
+import numpy as np
+dup = os.path.join(work, "dupnames")
+for n, cls in enumerate(("cat", "dog")):
+    for k in range(2):
+        make_fixtures.write(os.path.join(dup, "train", cls, f"{k}.png"),
+                            make_fixtures.png_bytes(np.full((4, 4), 40 * (2 * n + k), np.uint8)))
+ns = {}
+exec(open(os.path.join(bc.KIT, "header.py")).read(), ns)
+ns.update(CONFIG={"data_dir": dup, "extra_files": [{"pattern": "train/*/*.png", "kind": "image", "count": 4}]},
+          KINDS={"numeric": [], "categorical": [], "text": [], "datetime": [], "id": ["id"], "boolean": []},
+          train_df=pd.DataFrame({"id": ["cat/0", "cat/1", "dog/0", "dog/1"]}), test_df=None)
+params = dict(bc.snippet_entry(catalog, "load", "images")["params"])
+with contextlib.redirect_stdout(io.StringIO()):
+    exec(bc.render_snippet(os.path.join(bc.KIT, "load", "images.py"), params), ns)
+found = [os.path.relpath(p, dup) if p else None for p in ns["train_df"]["img_path"]]
+check(found == ["train/cat/0.png", "train/cat/1.png", "train/dog/0.png", "train/dog/1.png"],
+      f"images: ids naming the path below the class folders find their files ({found})")
+index = ns["_image_groups"]()["train/*/*.png"]
+check("0" not in index and "0.png" not in index and index.get("dog/1") is not None,
+      "images: a file name repeated across folders matches no file; its folder/name does")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

@@ -26,11 +26,16 @@ def _image_groups():
         if g.get("kind") != "image":
             continue
         paths = sorted(glob.glob(os.path.join(data_dir, g["pattern"])))
-        index = {}
-        for p in paths:
-            base = os.path.basename(p)
-            index.setdefault(base, p)
-            index.setdefault(os.path.splitext(base)[0], p)
+        index, ambiguous = {}, set()
+        for p in paths:  # keyed by every trailing part of its path, with and without the extension
+            parts = os.path.relpath(p, data_dir).split(os.sep)
+            for k in range(1, len(parts) + 1):
+                tail = "/".join(parts[-k:])
+                for key in (tail, os.path.splitext(tail)[0]):
+                    if index.setdefault(key, p) != p:
+                        ambiguous.add(key)  # e.g. cat/1.jpg and dog/1.jpg: "1" names neither
+        for key in ambiguous:
+            del index[key]
         if index:
             groups[g["pattern"]] = index
     return groups

@@ -1,7 +1,8 @@
 # Ablation study composed by mlestar's offline planner (builtin backend): runs each variant of the
 # current solution (one block switched off or simplified) in a fresh namespace and reports its score.
-# The variants share this script's time: each is given (time_budget_s) an equal part of what is left, so
-# time-sized models (model/cnn, the folds' early stop) fit all of them within the script's limit.
+# The variants share this script's time: each is told the time left (time_budget_s) for its folds' early
+# stop, and its time-sized models (model/cnn, torch_mlp) an equal part of it (fit_share), so that all of
+# them fit within the script's limit and compare fairly.
 import contextlib
 import io
 import os
@@ -33,27 +34,28 @@ def ablation_budget(sources):
     return min(budget, 0.8 * limit) if limit > 0 else budget
 
 
-def without_predictions(source, time_share):
-    """A variant only measures a score: its CONFIG is told not to predict the test rows, and to finish
-    within its share of the ablation's time."""
+def without_predictions(source, time_left, fit_share):
+    """A variant only measures a score: its CONFIG is told not to predict the test rows, the time the
+    ablation has left, and the part of it its time-sized models may use."""
     import json
     match = CONFIG_LINE.search(source)
     if match is None:
         return source
     config = json.loads(match.group(1))
     config["predict_test"] = False
-    config["time_budget_s"] = round(time_share, 1)
+    config["time_budget_s"] = round(time_left, 1)
+    config["fit_share"] = round(fit_share, 4)
     line = 'CONFIG = json.loads(r"""' + json.dumps(config, separators=(",", ":")) + '""")'
     return source[:match.start()] + line + source[match.end():]
 
 
-def run_variant(name, source, time_share):
+def run_variant(name, source, time_left, fit_share):
     """Executes one variant script in its own globals; returns (score or None, error or None, log)."""
     out = io.StringIO()
     namespace = {"__name__": "__main__", "__file__": f"ablation_{name}.py"}
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(without_predictions(source, time_share), f"<variant {name}>", "exec"), namespace)
+            exec(compile(without_predictions(source, time_left, fit_share), f"<variant {name}>", "exec"), namespace)
     except Exception as exc:  # a variant may fail (e.g. a block removed); report it, keep going
         return None, f"{type(exc).__name__}: {exc}", out.getvalue() + traceback.format_exc(limit=3)
     scores = SCORE_RE.findall(out.getvalue())
@@ -66,8 +68,8 @@ results = {}
 BUDGET = ablation_budget(VARIANTS.values())
 for position, (variant_name, variant_source) in enumerate(VARIANTS.items()):
     started = time.time()
-    share = max(1.0, (BUDGET - (started - T_ABLATION)) / (len(VARIANTS) - position))
-    score, error, output = run_variant(variant_name, variant_source, share)
+    left = max(1.0, BUDGET - (started - T_ABLATION))
+    score, error, output = run_variant(variant_name, variant_source, left, 1.0 / (len(VARIANTS) - position))
     for line in output.strip().splitlines()[-6:]:
         if not line.startswith("Final Validation Performance"):
             print(f"  [{variant_name}] {line}")

@@ -49,9 +49,11 @@ def time_left():
 
 
 def fit_seconds(share=0.6):
-    """Seconds one fit of a time-sized model (model/cnn) may take: `share` of the script's time left,
-    split over the fits still planned (FIT_PLAN, kept by cross_validate and predict/refit)."""
-    return max(3.0, share * time_left() / max(1, int(FIT_PLAN.get("fits_left") or 1)))
+    """Seconds one fit of a time-sized model (model/cnn, torch_mlp) may take: `share` of the script's
+    time left, times CONFIG fit_share (an ablation variant's part of the ablation's time), split over the
+    fits still planned (FIT_PLAN, kept by cross_validate and predict/refit)."""
+    part = float(CONFIG.get("fit_share") or 1.0)
+    return max(3.0, share * part * time_left() / max(1, int(FIT_PLAN.get("fits_left") or 1)))
 
 
 def cfg_list(key):

@@ -17,17 +17,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-static void put(const char *root, const char *rel, const char *text)
-{
-    char *path = fs_join(root, rel);
-    char *dir = xstrdup(path);
-    *strrchr(dir, '/') = '\0';
-    struct err err = {{0}};
-    assert_int_equal(fs_mkdir_p(dir, 0755, &err), 0);
-    assert_int_equal(fs_write_file(path, text, strlen(text), &err), 0);
-    free(dir);
-    free(path);
-}
+#include "../common/task_tree.h"
 
 static json_t *facts_of(const char *root, const char *unpack, struct task **t)
 {

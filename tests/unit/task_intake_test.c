@@ -19,30 +19,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-static char *make_root(void)
-{
-    char tmpl[] = "/tmp/mlestar-intake-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return xstrdup(tmpl);
-}
-
-static void put(const char *root, const char *rel, const char *text)
-{
-    char *path = fs_join(root, rel);
-    char *dir = xstrdup(path);
-    *strrchr(dir, '/') = '\0';
-    struct err err = {{0}};
-    assert_int_equal(fs_mkdir_p(dir, 0755, &err), 0);
-    assert_int_equal(fs_write_file(path, text, strlen(text), &err), 0);
-    free(dir);
-    free(path);
-}
-
-static void cleanup(char *root)
-{
-    fs_rm_rf(root, NULL);
-    free(root);
-}
+#include "../common/task_tree.h"
 
 static int open_dir(const char *dir, struct task **t, struct err *err)
 {

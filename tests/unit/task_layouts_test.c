@@ -27,35 +27,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-static char *make_root(void)
-{
-    char tmpl[] = "/tmp/mlestar-layouts-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return xstrdup(tmpl);
-}
-
-static void put_bytes(const char *root, const char *rel, const void *data, size_t len)
-{
-    char *path = fs_join(root, rel);
-    char *dir = xstrdup(path);
-    *strrchr(dir, '/') = '\0';
-    struct err err = {{0}};
-    assert_int_equal(fs_mkdir_p(dir, 0755, &err), 0);
-    assert_int_equal(fs_write_file(path, data, len, &err), 0);
-    free(dir);
-    free(path);
-}
-
-static void put(const char *root, const char *rel, const char *text)
-{
-    put_bytes(root, rel, text, strlen(text));
-}
-
-static void cleanup(char *root)
-{
-    fs_rm_rf(root, NULL);
-    free(root);
-}
+#include "../common/task_tree.h"
 
 static const struct task_file *find(const struct task *t, const char *rel)
 {

@@ -648,8 +648,9 @@ def predict_with_folds(fold_state):
 
 def cross_validate(folds, time_fraction=0.7):
     """Fits the pipeline and the models on each fold's training rows, predicts its validation rows.
-    Stops early (fewer folds validated) when the projected time exceeds time_fraction of the budget,
-    and validates only the first FOLD_CAP folds when a slow model's snippet set it."""
+    Stops early (fewer folds validated) when the projected time exceeds time_fraction of the budget, but
+    never before a fifth of the rows is validated (a score on a tenth of them is too noisy to compare
+    with the others), and validates only the first FOLD_CAP folds when a slow model's snippet set it."""
     if not MODELS:
         raise RuntimeError("the model block registered no model in MODELS")
     if FOLD_CAP and len(folds) > FOLD_CAP:
@@ -677,7 +678,8 @@ def cross_validate(folds, time_fraction=0.7):
             f"{time.time() - t0:.1f}s)")
         elapsed = time.time() - T_START
         projected = elapsed + (time.time() - t0) / (i + 1) * (len(folds) - i - 1)
-        if i + 1 < len(folds) and projected > time_fraction * budget:
+        enough_rows = (i + 1) * 5 >= len(folds)
+        if i + 1 < len(folds) and enough_rows and projected > time_fraction * budget:
             log(f"stopping after {i + 1} folds: projected {projected:.0f}s exceeds the time budget share")
             break
     valid_idx = np.concatenate([folds[i][1] for i in done])

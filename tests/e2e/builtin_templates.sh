@@ -169,6 +169,17 @@ check(moved is not None and "learning_rate=0.025" in bc.compose(catalog, config,
 check(bc.apply_move(catalog, moved, "model", "more_neighbors", tags, config["problem"]) is None,
       "a move that changes nothing is not applicable")
 
+import re
+
+# 6b. the folds' early stop under a tight budget: 10-fold cross-validation stops early, but only after a
+# fifth of the rows (2 folds), never on a single tenth
+config, tags = bc.profile_task(bc_task, mode="search", threads=1, time_budget_s=0.5)
+tight = bc.apply_move(catalog, bc.candidate(catalog, config, tags, ["random_forest"]), "validation", "more_folds",
+                      tags, config["problem"])
+r = run(bc_task, bc.compose(catalog, config, tight), "tight_more_folds")
+stops = re.findall(r"stopping after (\d+) folds", r["stdout"])
+check(stops and int(stops[0]) >= 2, f"early stop of 10 folds after at least 2 ({stops})")
+
 # 7. limits: no task shape is refused any more (images get pixel features, nothing readable a prior)
 check(bc.limit_message(catalog, ["images"]) is None, "image task: not refused")
 check(bc.limit_message(catalog, ["audio", "no_features"]) is None, "audio-only task: not refused")
